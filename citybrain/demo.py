@@ -1,0 +1,58 @@
+"""The demo city pipeline: each domain adds its stage here, in data-flow order.
+
+Every stage is idempotent, so ``make demo`` can be run again and reuses what is already done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Console
+
+from citybrain.config import Settings
+from citybrain.store.ops import session_scope
+from citybrain.store.runtime import Stores
+
+Stage = Callable[[Stores, Console], str]
+
+
+def _init(stores: Stores, console: Console) -> str:
+    stores.migrate()
+    return "schema up to date / 数据库结构已就绪"
+
+
+def _org(stores: Stores, console: Console) -> str:
+    from citybrain.org import service
+
+    with session_scope(stores.sessions) as session:
+        service.seed_defaults(session)
+        totals = service.counts(session)
+    return f"{totals['districts']} districts, {totals['departments']} departments"
+
+
+def _simulate(stores: Stores, console: Console) -> str:
+    from citybrain.simulate import service
+
+    out = stores.settings.home / "city"
+    if (out / "manifest.yaml").exists():
+        return f"reusing the demo city in {out} / 复用已生成的演示城市"
+    service.generate_city(out, scale="demo", seed=42)
+    return f"demo city generated in {out} / 演示城市已生成"
+
+
+STAGES: list[tuple[str, Stage]] = [
+    ("init", _init),
+    ("org", _org),
+    ("simulate", _simulate),
+]
+
+
+def run_demo(settings: Settings, console: Console) -> None:
+    stores = Stores.from_settings(settings)
+    try:
+        for name, stage in STAGES:
+            with console.status(f"demo: {name} …"):
+                message = stage(stores, console)
+            console.print(f"[green]✓[/green] {name}: {message}")
+    finally:
+        stores.close()

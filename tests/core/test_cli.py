@@ -1,0 +1,88 @@
+"""The `citybrain` command as a user runs it: a real process, a real data dir."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(
+    *args: str, home: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "CITYBRAIN_HOME": str(home), "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "citybrain.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )
+
+
+def test_init_twice_is_harmless(tmp_path: Path) -> None:
+    first = run("init", home=tmp_path / "h")
+    second = run("init", home=tmp_path / "h")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert (tmp_path / "h" / "ops.db").exists()
+    assert (tmp_path / "h" / "lake.duckdb").exists()
+
+
+def test_config_shows_effective_settings_and_masks_passwords(tmp_path: Path) -> None:
+    result = run(
+        "config",
+        home=tmp_path / "h",
+        env={"CITYBRAIN_OPS_DB_URL": "postgresql+psycopg://cb:hunter2@db.example/cb"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "hunter2" not in result.stdout
+    assert "postgresql+psycopg://cb:***@db.example/cb" in result.stdout
+
+
+def test_config_reads_a_toml_file(tmp_path: Path) -> None:
+    toml = tmp_path / "citybrain.toml"
+    toml.write_text('log_level = "DEBUG"\nport = 9123\n')
+    result = run("config", home=tmp_path / "h", env={"CITYBRAIN_CONFIG": str(toml)})
+    assert result.returncode == 0, result.stderr
+    assert "9123" in result.stdout and "DEBUG" in result.stdout
+
+
+def test_errors_are_one_line_not_a_traceback(tmp_path: Path) -> None:
+    result = run(
+        "init",
+        home=tmp_path / "h",
+        env={"CITYBRAIN_OPS_DB_URL": "postgresql+psycopg://x@127.0.0.1:1/x"},
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def test_production_refuses_the_default_secret(tmp_path: Path) -> None:
+    result = run("config", home=tmp_path / "h", env={"CITYBRAIN_ENV": "production"})
+    assert result.returncode == 1
+    assert "CITYBRAIN_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_org_seed_and_list(tmp_path: Path) -> None:
+    assert run("org", "seed", home=tmp_path / "h").returncode == 0
+    listing = run("org", "list", home=tmp_path / "h")
+    assert listing.returncode == 0
+    assert "市南区" in listing.stdout and "公安局" in listing.stdout
+
+
+def test_version(tmp_path: Path) -> None:
+    from citybrain import __version__
+
+    assert run("version", home=tmp_path).stdout.strip() == __version__
+
+
+@pytest.mark.parametrize("command", ["init", "config", "serve", "demo", "version", "org"])
+def test_every_command_has_help(tmp_path: Path, command: str) -> None:
+    result = run(command, "--help", home=tmp_path)
+    assert result.returncode == 0 and "Usage" in result.stdout
