@@ -60,7 +60,7 @@ def test_update_and_delete(session: Session) -> None:
 
 
 def test_seed_defaults_twice_changes_nothing_the_second_time(session: Session) -> None:
-    assert service.seed_defaults(session) == 22
+    assert service.seed_defaults(session) == 23
     session.commit()
     assert service.seed_defaults(session) == 0
-    assert service.counts(session) == {"districts": 10, "departments": 12}
+    assert service.counts(session) == {"districts": 10, "departments": 13}
