@@ -113,9 +113,7 @@ def main() -> None:
         code = getattr(e, "exit_code", getattr(e, "code", 0))
         sys.exit(code)
     except Exception as e:  # the one place a surprise is turned into a line
-        import click
-
-        if isinstance(e, click.ClickException):
+        if hasattr(e, "show") and hasattr(e, "exit_code"):  # a usage error: Typer's own click
             e.show()
             sys.exit(e.exit_code)
         if os.environ.get("CITYBRAIN_DEBUG"):

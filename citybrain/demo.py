@@ -40,10 +40,24 @@ def _simulate(stores: Stores, console: Console) -> str:
     return f"demo city generated in {out} / 演示城市已生成"
 
 
+def _indicators(stores: Stores, console: Console) -> str:
+    from citybrain.indicators import service
+
+    checkup = service.run_checkup(stores)
+    ok = sum(1 for i in checkup.summary["indicators"] if i["status"] == "ok")
+    total = len(checkup.summary["indicators"])
+    return (
+        f"{ok}/{total} indicators computed; checkup {checkup.id} overall "
+        f"{checkup.overall_score}; report {checkup.html_path}"
+    )
+
+
 STAGES: list[tuple[str, Stage]] = [
     ("init", _init),
     ("org", _org),
     ("simulate", _simulate),
+    # indicators read every other domain: keep it last
+    ("indicators", _indicators),
 ]
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages CityBrain needs, only those that are missing.
-#   scripts/system-deps.sh demo   Node.js + npm (to install ECharts for the console)
+#   scripts/system-deps.sh demo   Node.js + npm (ECharts for the console), Chromium and CJK
+#                                 fonts (the checkup report's PDF)
 #   scripts/system-deps.sh test   the above + PostgreSQL and Mosquitto servers (throwaway
-#                                 instances in tests), Chromium and CJK fonts (browser tests)
+#                                 instances in tests)
 # Uses apt-get as root, or sudo when it needs no password; otherwise says what to install.
 set -euo pipefail
 what="${1:-test}"
@@ -18,11 +19,11 @@ have_fonts() {
 
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+have_fonts || missing+=(fonts-noto-cjk)
 if [ "$what" = "test" ]; then
   have_pg || missing+=(postgresql)
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
-  [ -x /usr/bin/chromium ] || missing+=(chromium)
-  have_fonts || missing+=(fonts-noto-cjk)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -86,3 +86,9 @@ def test_version(tmp_path: Path) -> None:
 def test_every_command_has_help(tmp_path: Path, command: str) -> None:
     result = run(command, "--help", home=tmp_path)
     assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_usage_errors_show_usage_not_a_traceback(tmp_path: Path) -> None:
+    result = run("no-such-command", home=tmp_path)
+    assert result.returncode == 2
+    assert "No such command" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,59 @@
+"""Service sources: indicator values computed by other domains, reached through their services.
+
+Each function takes the computation context (and keyword args from the library) and returns
+values keyed by ``(dim, dim_value)``. A domain that is not installed, or has nothing yet, makes
+the indicator unavailable rather than failing the checkup.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from citybrain.indicators.compute import CITY, Context, Values
+from citybrain.indicators.errors import SourceUnavailable
+
+SourceFunction = Callable[..., Values]
+SOURCES: dict[str, SourceFunction] = {}
+
+
+def source(name: str) -> Callable[[SourceFunction], SourceFunction]:
+    def register(function: SourceFunction) -> SourceFunction:
+        SOURCES[name] = function
+        return function
+
+    return register
+
+
+def domain_service(domain: str) -> ModuleType:
+    """Another domain's service module, or SourceUnavailable if this build lacks it."""
+    try:
+        return importlib.import_module(f"citybrain.{domain}.service")
+    except ModuleNotFoundError as e:
+        raise SourceUnavailable(f"domain {domain} is not installed", f"未安装 {domain} 模块") from e
+
+
+def _call(domain: str, function: str, *args: Any, **kwargs: Any) -> Any:
+    module = domain_service(domain)
+    target = getattr(module, function, None)
+    if target is None:
+        raise SourceUnavailable(
+            f"{domain}.service has no {function}", f"{domain} 模块未提供 {function}"
+        )
+    return target(*args, **kwargs)
+
+
+@source("org.departments")
+def org_departments(ctx: Context) -> Values:
+    with ctx.stores.sessions() as session:
+        counts = _call("org", "counts", session)
+    return {CITY: float(counts["departments"])}
+
+
+@source("catalog.datasets")
+def catalog_datasets(ctx: Context) -> Values:
+    with ctx.stores.sessions() as session:
+        counts = _call("catalog", "counts", session)
+    return {CITY: float(counts["datasets"])}
