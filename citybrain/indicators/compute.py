@@ -90,8 +90,9 @@ def lake_query_sql(
 def resolve_default(name: str) -> str:
     """``schema.table`` → quoted; ``curated:<dataset>`` → the ingest service's table."""
     if name.startswith("curated:"):
-        from citybrain.ingest import service as ingest_service
+        from citybrain.indicators.sources import domain_service
 
+        ingest_service = domain_service("ingest")
         try:
             return ingest_service.curated_table_sql(name.removeprefix("curated:"))
         except CityBrainError as e:
