@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         module = domain_module(domain, "api")
         if module is not None:
             app.include_router(module.router, prefix=f"/api/v1/{domain}")
+            if hasattr(module, "open311_router"):  # standard paths outside /api/v1 (events)
+                app.include_router(module.open311_router)
     console.mount(app, settings)
     return app
 

@@ -40,6 +40,25 @@ def _simulate(stores: Stores, console: Console) -> str:
     return f"demo city generated in {out} / 演示城市已生成"
 
 
+def _catalog_ingest(stores: Stores, console: Console) -> str:
+    """Register everything the demo city delivered, then load every dataset into the lake."""
+    from citybrain.catalog import service as catalog
+    from citybrain.ingest import service as ingest
+
+    with session_scope(stores.sessions) as session:
+        registered = catalog.register_manifest(session, stores.settings.home / "city/manifest.yaml")
+        ingest.sync_jobs_from_catalog(session)
+        job_ids = [j.id for j in ingest.list_jobs(session) if j.enabled]
+    runs = ingest.run_many(stores, job_ids, trigger="demo")
+    failed = [r.job_id for r in runs if r.status not in ("succeeded", "unchanged")]
+    rows = sum(c["curated_rows"] for c in ingest.dataset_counts(stores))
+    n = len(registered.created) + len(registered.updated) + len(registered.unchanged)
+    return (
+        f"{n} datasets registered, {len(runs) - len(failed)}/{len(runs)} loaded, {rows} curated "
+        f"rows / 目录登记并汇聚完成" + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
+
+
 def _indicators(stores: Stores, console: Console) -> str:
     from citybrain.indicators import service
 
@@ -56,6 +75,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("init", _init),
     ("org", _org),
     ("simulate", _simulate),
+    ("catalog+ingest", _catalog_ingest),
     # indicators read every other domain: keep it last
     ("indicators", _indicators),
 ]

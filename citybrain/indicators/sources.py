@@ -57,3 +57,29 @@ def catalog_datasets(ctx: Context) -> Values:
     with ctx.stores.sessions() as session:
         counts = _call("catalog", "counts", session)
     return {CITY: float(counts["datasets"])}
+
+
+def _ingest_totals(ctx: Context) -> dict:
+    key = "ingest.totals"
+    if key not in ctx.cache:
+        ctx.cache[key] = _call("ingest", "totals", ctx.stores)  # type: ignore[assignment]
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
+@source("ingest.rows_loaded")
+def ingest_rows_loaded(ctx: Context) -> Values:
+    return {CITY: float(_ingest_totals(ctx)["curated_rows"])}
+
+
+@source("ingest.quarantine_rate")
+def ingest_quarantine_rate(ctx: Context) -> Values:
+    share = _ingest_totals(ctx)["quarantine_share"]
+    return {CITY: None if share is None else share * 100.0}
+
+
+@source("ingest.freshness")
+def ingest_freshness(ctx: Context) -> Values:
+    totals = _ingest_totals(ctx)
+    if not totals["jobs"]:
+        raise SourceUnavailable("no load jobs yet", "尚无汇聚任务")
+    return {CITY: 100.0 * totals["fresh_jobs"] / totals["jobs"]}

@@ -1,0 +1,96 @@
+"""Benchmark: a CSV loaded through CityBrain ingest vs DuckDB's own read_csv, same file, same run.
+
+    python bench/ingest.py [rows]      # default 10 000 000
+
+The CSV is written by DuckDB COPY into a temp dir (deleted afterwards). The baseline is
+``CREATE TABLE AS SELECT * FROM read_csv(file)`` into a fresh DuckDB file; ours is a full load
+run (fingerprint, raw zone as text, curated zone typed, quarantine check, atomic publish, run
+record). Prints one JSON line; goal: ours at least 0.5x DuckDB's rows per second.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from citybrain.catalog import service as catalog
+from citybrain.catalog.schemas import DatasetCreate
+from citybrain.config import Settings
+from citybrain.ingest import service
+from citybrain.ingest.schemas import JobCreate
+from citybrain.store.ops import session_scope
+from citybrain.store.runtime import Stores
+
+FIELDS = [
+    ("id", "integer"),
+    ("name", "string"),
+    ("id_card", "string"),
+    ("birth", "date"),
+    ("amount", "decimal"),
+    ("district", "string"),
+    ("n", "integer"),
+]
+
+
+def main(rows: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="cb-bench-ingest-") as tmp:
+        root = Path(tmp)
+        csv = root / "people.csv"
+        duckdb.connect().execute(
+            f"COPY (SELECT i AS id, '姓名' || (i % 9973) AS name, "
+            f"'3702' || lpad((i * 7919 % 100000000000000)::VARCHAR, 14, '0') AS id_card, "
+            f"DATE '1950-01-01' + (i % 25000)::INT AS birth, (i % 99991) / 100.0 AS amount, "
+            f"'3702' || lpad((i % 13)::VARCHAR, 2, '0') AS district, i % 7 AS n "
+            f"FROM range({rows}) t(i)) TO '{csv}' (HEADER)"
+        )
+        base = duckdb.connect(str(root / "baseline.duckdb"))
+        started = time.perf_counter()
+        base.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{csv}')")
+        baseline_s = time.perf_counter() - started
+        loaded = base.execute("SELECT count(*) FROM t").fetchone()[0]
+        base.close()
+
+        stores = Stores.from_settings(Settings(home=root / "home"))
+        stores.migrate()
+        with session_scope(stores.sessions) as s:
+            catalog.upsert_dataset(
+                s,
+                DatasetCreate(
+                    id="bench.people",
+                    title="bench",
+                    publisher="bigdata",
+                    share_type="unconditional",
+                    fields=[{"name": n, "type": t} for n, t in FIELDS],
+                ),
+            )
+            service.create_job(s, JobCreate(id="bench.people", connector="csv", location=str(csv)))
+        started = time.perf_counter()
+        run = service.run_job(stores, "bench.people")
+        ours_s = time.perf_counter() - started
+        stores.close()
+        assert run.status == "succeeded", run.error_en
+        assert run.rows_loaded == loaded == rows, (run.rows_loaded, loaded)
+    ours = rows / ours_s
+    baseline = rows / baseline_s
+    return {
+        "bench": "ingest",
+        "metric": "csv_rows_per_second",
+        "value": round(ours),
+        "unit": "rows/s",
+        "baseline": "duckdb read_csv into a table",
+        "baseline_value": round(baseline),
+        "ratio": round(ours / baseline, 3),
+        "goal": ">= 0.5x duckdb read_csv",
+        "rows": rows,
+        "seconds": round(ours_s, 2),
+        "baseline_seconds": round(baseline_s, 2),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000)))
