@@ -71,11 +71,31 @@ def _indicators(stores: Stores, console: Console) -> str:
     )
 
 
+def _events(stores: Stores, console: Console) -> str:
+    from citybrain.events import service
+
+    city = stores.settings.home / "city"
+    with session_scope(stores.sessions) as session:
+        service.load_city(session, city)
+        service.ensure_categories(session)
+        result = service.replay_city(session, city)
+        worked = service.work_demo_cases(session)
+        service.check_sla(session)
+        service.take_snapshot(session)
+        totals = service.summary(session)
+    return (
+        f"{totals['total']} cases from {totals['reports']} reports "
+        f"({result.created} new, {result.merged} merged, {result.rejected} rejected); "
+        f"worked by the demo's operators: {worked}"
+    )
+
+
 STAGES: list[tuple[str, Stage]] = [
     ("init", _init),
     ("org", _org),
     ("simulate", _simulate),
     ("catalog+ingest", _catalog_ingest),
+    ("events", _events),
     # indicators read every other domain: keep it last
     ("indicators", _indicators),
 ]

@@ -83,3 +83,35 @@ def ingest_freshness(ctx: Context) -> Values:
     if not totals["jobs"]:
         raise SourceUnavailable("no load jobs yet", "尚无汇聚任务")
     return {CITY: 100.0 * totals["fresh_jobs"] / totals["jobs"]}
+
+
+_EVENT_METRICS = {
+    "filed": lambda m: float(m.filed),
+    "closure_rate": lambda m: m.close_rate * 100.0 if m.filed else None,
+    "ontime_rate": lambda m: m.on_time_rate * 100.0 if m.filed else None,
+    "rework_rate": lambda m: m.rework_rate * 100.0 if m.filed else None,
+}
+
+
+@source("events.metric")
+def events_metric(ctx: Context, metric: str, source: str | None = None) -> Values:
+    """Case-centre evaluation figures (立案数, 结案率, 按期结案率, 返工率) or open-case counts."""
+    with ctx.stores.sessions() as session:
+        if metric == "open" or source is not None:
+            open_only = metric == "open"
+            by_district = _call("events", "case_counts", session, "district", open_only=open_only,
+                                source=source)  # fmt: skip
+            return {CITY: float(sum(by_district.values()))} | {
+                ("district", code): float(n) for code, n in by_district.items()
+            }
+        pick = _EVENT_METRICS.get(metric)
+        if pick is None:
+            raise SourceUnavailable(f"unknown case metric {metric}", f"未知案件指标 {metric}")
+        values: Values = {}
+        for row in _call("events", "compute_metrics", session, "city"):
+            values[CITY] = pick(row)
+        for row in _call("events", "compute_metrics", session, "district"):
+            values[("district", row.scope_code)] = pick(row)
+    if not values:
+        raise SourceUnavailable("no cases yet", "尚无案件")
+    return values
