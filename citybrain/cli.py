@@ -88,8 +88,11 @@ def demo(
     """Prepare the demo city through every stage that exists, then serve it."""
     from citybrain.demo import run_demo
 
-    run_demo(get_settings(), console)
+    settings = get_settings()
+    run_demo(settings, console)
     if serve_after:
+        url = f"http://{host or settings.host}:{port or settings.port}"
+        console.print(f"[bold]The demo city: {url}/cockpit  (驾驶舱 · console {url}/)[/bold]")
         serve(host=host, port=port)
 
 

@@ -59,6 +59,17 @@ def _catalog_ingest(stores: Stores, console: Console) -> str:
     )
 
 
+def _fusion(stores: Stores, console: Console) -> str:
+    """Fuse the loaded department records into the base registries (人口库, 法人库, 实有人口)."""
+    from citybrain.fusion import service
+
+    result = service.build(stores.lake, stores.settings.home / "city", source="lake")
+    return (
+        f"{result['person']['entities']} persons, {result['company']['entities']} companies, "
+        f"{result['residents']} residents / 基础库已建立"
+    )
+
+
 def _indicators(stores: Stores, console: Console) -> str:
     from citybrain.indicators import service
 
@@ -95,6 +106,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("org", _org),
     ("simulate", _simulate),
     ("catalog+ingest", _catalog_ingest),
+    ("fusion", _fusion),
     ("events", _events),
     # indicators read every other domain: keep it last
     ("indicators", _indicators),

@@ -95,3 +95,15 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             yield c
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir prepared by the demo pipeline, once per session (as `make demo` would)."""
+    from rich.console import Console
+
+    from citybrain.demo import run_demo
+
+    home = tmp_path_factory.mktemp("demo") / "home"
+    run_demo(Settings(home=home), Console(quiet=True))
+    return home

@@ -10,8 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
+
 from citybrain.errors import CityBrainError
 from citybrain.indicators import service
+from citybrain.indicators.compute import resolve_default
 from citybrain.indicators.definitions import FAMILIES
 from citybrain.indicators.errors import SourceUnavailable
 from citybrain.indicators.sources import domain_service
@@ -117,7 +120,7 @@ def _layer_values(
 ) -> tuple[dict[str, float | None], str]:
     events = _events()
     if layer == "population":
-        return _population_density(session, level, district, areas)
+        return _population_density(stores, session, level, district, areas)
     if layer in ("cases", "alarms"):
         counts = events.case_counts(
             session, level, district, open_only=True, source="sensor" if layer == "alarms" else None
@@ -125,9 +128,9 @@ def _layer_values(
         return {a["code"]: float(counts.get(a["code"], 0)) for a in areas}, ""
     if layer == "devices":
         try:
-            counts = domain_service("perception").device_counts(session, level, district)
-        except (SourceUnavailable, AttributeError):
-            return {}, "感知设备模块尚未接入 / perception domain not installed"
+            counts = _device_counts(stores, level, district)
+        except (SourceUnavailable, duckdb.Error):
+            return {}, "设备清单尚未汇聚 / the device list has not been loaded"
         return {a["code"]: float(counts.get(a["code"], 0)) for a in areas}, ""
     if layer == "quality":
         try:
@@ -140,15 +143,26 @@ def _layer_values(
     return {}, ""
 
 
+def _device_counts(stores: Stores, level: str, district: str | None) -> dict[str, int]:
+    """Devices per district or per grid of one district, from the loaded device list."""
+    table = resolve_default("curated:perception.devices")
+    key = "grid_code" if level == "grid" else "substr(grid_code, 1, 6)"
+    where, params = ("WHERE substr(grid_code, 1, 6) = ?", [district]) if district else ("", None)
+    rows = stores.lake.query(
+        f"SELECT {key} AS code, count(*) AS n FROM {table} {where} GROUP BY 1", params
+    ).to_pylist()
+    return {str(r["code"]): int(r["n"]) for r in rows}
+
+
 def _population_density(
-    session: Any, level: str, district: str | None, areas: list[dict[str, Any]]
+    stores: Stores, session: Any, level: str, district: str | None, areas: list[dict[str, Any]]
 ) -> tuple[dict[str, float | None], str]:
-    """Registered residents per km²: districts from the POP_HUKOU indicator; grids from the
-    fusion domain's resident counts once it exists."""
+    """Residents per km²: districts from the POP_HUKOU indicator (registered residents); grid
+    cells from the fusion registries' resident counts (实有人口) once they are built."""
     if level == "grid":
         try:
-            counts = domain_service("fusion").resident_counts(session, "grid", district)
-        except (SourceUnavailable, AttributeError):
+            counts = domain_service("fusion").resident_counts(stores, "grid", district)
+        except (SourceUnavailable, AttributeError, CityBrainError):
             return {}, "网格实有人口待基础库建成 / grid residents need the fusion registries"
     else:
         period = service.latest_period(session)
@@ -162,9 +176,21 @@ def _population_density(
 
 
 def grid_detail(stores: Stores, grid_code: str) -> dict[str, Any]:
+    """One grid cell: its newest cases and the sensing devices installed in it."""
     with stores.sessions() as session:
         cases = _events().cases_in_area(session, grid_code, limit=50)
-    return {"grid": grid_code, "cases": cases}
+    try:
+        devices = stores.lake.query(
+            f"SELECT device_id, type, install_date FROM "
+            f"{resolve_default('curated:perception.devices')} WHERE grid_code = ? "
+            "ORDER BY device_id LIMIT 50",
+            [grid_code],
+        ).to_pylist()
+    except (SourceUnavailable, duckdb.Error):
+        devices = []
+    for device in devices:
+        device["install_date"] = str(device["install_date"] or "")
+    return {"grid": grid_code, "cases": cases, "devices": devices}
 
 
 def live(stores: Stores) -> dict[str, Any]:

@@ -485,6 +485,12 @@ def curated_table_sql(dataset_id: str) -> str:
     return qualified("curated", ld.table_name(dataset_id))
 
 
+def raw_table_sql(dataset_id: str) -> str:
+    """The quoted lake name of a dataset's raw relation (text columns as delivered plus
+    ``_cb_row``/``_cb_run``)."""
+    return qualified("raw", ld.table_name(dataset_id))
+
+
 def totals(stores: Stores, now: datetime | None = None) -> dict[str, Any]:
     """Platform-wide load figures: curated rows, quarantine share, datasets loaded in cycle."""
     counts = dataset_counts(stores)

@@ -8,15 +8,17 @@ import sys
 from pathlib import Path
 
 
-def test_demo_prepares_the_city_and_is_idempotent(tmp_path: Path) -> None:
-    env = {**os.environ, "CITYBRAIN_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+def test_demo_prepares_every_stage(demo_home: Path) -> None:
+    assert (demo_home / "city" / "manifest.yaml").exists()
+    assert (demo_home / "ops.db").exists() and (demo_home / "lake.duckdb").exists()
+    assert len(list((demo_home / "reports").glob("checkup-*.html"))) == 1
+
+
+def test_demo_again_reuses_everything(demo_home: Path) -> None:
+    env = {**os.environ, "CITYBRAIN_HOME": str(demo_home), "COLUMNS": "200"}
     command = [sys.executable, "-m", "citybrain.cli", "demo", "--no-serve"]
-    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert (tmp_path / "home" / "city" / "manifest.yaml").exists()
-    assert "✓ indicators" in first.stdout
-    second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert "reusing the demo city" in second.stdout
-    reports = sorted((tmp_path / "home" / "reports").glob("checkup-*.html"))
-    assert len(reports) == 2
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "reusing the demo city" in again.stdout
+    assert "✓ indicators" in again.stdout
+    assert len(list((demo_home / "reports").glob("checkup-*.html"))) == 2

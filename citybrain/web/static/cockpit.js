@@ -6,7 +6,7 @@
   const root = document.getElementById('cockpit');
   const en = root.dataset.lang === 'en';
   const t = (zh, e) => (en ? e : zh);
-  const state = { layer: 'population', district: null, districtName: null };
+  const state = { layer: 'population', district: null, districtName: null, areas: [] };
   const api = (path) => fetch('/api/v1/indicators/cockpit/' + path).then((r) => {
     if (!r.ok) throw new Error(path + ' ' + r.status);
     return r.json();
@@ -75,6 +75,7 @@
     }
     const q = 'map?layer=' + state.layer + (state.district ? '&district=' + state.district : '');
     const data = await api(q);
+    state.areas = data.areas;
     const mapName = 'cb-' + (state.district || 'city');
     echarts.registerMap(mapName, data.geojson);
     const values = data.areas.map((a) => ({ name: a.code, value: a.value, label: a.name }));
@@ -117,17 +118,31 @@
       row.insertCell().textContent = c.status;
     }
     if (!data.cases.length) table.insertRow().insertCell().textContent = t('该网格暂无案件', 'No cases in this grid');
+    for (const d of data.devices || []) {
+      const row = table.insertRow();
+      row.className = 'device';
+      row.insertCell().textContent = d.device_id;
+      row.insertCell().textContent = t('感知设备 ', 'device ') + d.type;
+      row.insertCell().textContent = t('在线', 'online');
+    }
     root.dataset.drill = code;
   }
 
-  mapChart.on('click', (p) => {
-    if (!p.data) return;
+  // One drill step: from the city into a district's grid cells, or from a grid cell to its cases.
+  function drill(code, label) {
     if (!state.district) {
-      state.district = p.data.name; state.districtName = p.data.label; loadMap();
-    } else {
-      drillGrid(p.data.name, p.data.label);
+      state.district = code; state.districtName = label;
+      return loadMap();
     }
-  });
+    return drillGrid(code, label);
+  }
+  mapChart.on('click', (p) => { if (p.data) drill(p.data.name, p.data.label); });
+  // The same handlers, for keyboard users' future controls and for browser tests.
+  window.cockpitDrill = drill;
+  window.cockpitBusiestArea = () => {
+    const best = state.areas.reduce((a, b) => ((b.value || 0) > (a.value || 0) ? b : a), state.areas[0]);
+    return best ? { code: best.code, label: best.name } : null;
+  };
   for (const b of document.querySelectorAll('#layers button')) {
     b.addEventListener('click', () => { state.layer = b.dataset.layer; loadMap(); });
   }
@@ -144,11 +159,9 @@
   }
 
   async function start() {
-    const summary = await api('summary');
-    renderKpis(summary.kpis);
-    renderTrends(summary);
-    await loadMap();
-    await loadLive();
+    // The three requests go out together; each part draws as soon as its data arrives.
+    const summary = api('summary').then((s) => { renderKpis(s.kpis); renderTrends(s); });
+    await Promise.all([summary, loadMap(), loadLive()]);
     root.dataset.ready = 'true';
     performance.mark('cockpit-data-ready');
     setInterval(loadLive, 10000);

@@ -1,0 +1,277 @@
+"""Match features: what a mention looks like after the standards are applied, Chinese-aware.
+
+Everything is computed once per *distinct* value (names, ID numbers, addresses repeat a lot)
+and joined back set-wise in DuckDB:
+
+* names: mojibake repaired (UTF-8 bytes read as GBK are re-read), traditional → simplified
+  (OpenCC t2s), then pinyin: the toneless reading and the set of readings a name can have
+  when some characters are heteronyms (多音字: 单 shan/dan, 曾 zeng/ceng). Homophone
+  substitutions (王→汪) agree on pinyin.
+* ID numbers: the standards normalisation (15 → 18 digits); a damaged number (wrong check
+  character) keeps its 17 body digits, from which birth date and sex are still read.
+* addresses: the standard-address parse and building match; the room key is building + unit
+  + room.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from citybrain.standards import service as standards
+
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 "
+    "夏侯 轩辕 令狐 钟离 端木 呼延".split()
+)
+_CJK = re.compile(r"^[\u3400-\u9fff·]+$")
+_UNIT_ROOM = re.compile(r"(?:(\d+)单元)?(?:(\d+)室?)?$")
+MAX_READINGS = 16
+_PREFIX = re.compile(  # 山东省青岛市 before a district or county-level city
+    r"^(?:[\u4e00-\u9fff]{2,3}省)?[\u4e00-\u9fff]{2,3}市(?=[\u4e00-\u9fff]{2,3}[区市县])")
+
+
+@lru_cache(maxsize=1)
+def _t2s():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 read as GBK (乱码) when that gives clean Chinese; else return the text."""
+    if _CJK.match(text):
+        return text
+    for enc in ("gbk", "gb18030"):
+        try:
+            fixed = text.encode(enc).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if _CJK.match(fixed):
+            return fixed
+    return text
+
+
+def simplify(text: str) -> str:
+    return _t2s().convert(text)
+
+
+@lru_cache(maxsize=200_000)
+def _char_readings(ch: str) -> tuple[str, ...]:
+    from pypinyin import Style, pinyin
+
+    readings = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
+    out = tuple(dict.fromkeys(readings[0])) if readings and readings[0] else (ch,)
+    return out
+
+
+def split_name(name: str) -> tuple[str, str]:
+    if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
+        return name[:2], name[2:]
+    return name[:1], name[1:]
+
+
+def name_features(raw: str) -> dict[str, Any]:
+    """Clean simplified name, surname, primary pinyin and the set of possible readings."""
+    text = re.sub(r"\s+", "", raw)
+    fixed = repair_mojibake(text)
+    simple = simplify(fixed)
+    clean = bool(_CJK.match(simple)) and "?" not in simple
+    if not clean:
+        return {"name_s": None, "surname": None, "name_py": None, "name_pys": None,
+                "name_problem": "garbled"}
+    readings = [_char_readings(c) for c in simple if c != "·"]
+    primary = " ".join(r[0] for r in readings)
+    alts = [" ".join(combo) for combo in itertools.islice(itertools.product(*readings),
+                                                           MAX_READINGS)]
+    surname, _ = split_name(simple)
+    return {"name_s": simple, "surname": surname, "name_py": primary,
+            "name_pys": sorted(set(alts)), "name_problem": None}
+
+
+def _lookup(values: Iterable[str | None], fn) -> pa.Table:  # type: ignore[no-untyped-def]
+    distinct = sorted({v for v in values if v})
+    rows = [{"value": v, **fn(v)} for v in distinct]
+    return pa.Table.from_pylist(rows) if rows else pa.table({"value": pa.array([], pa.string())})
+
+
+def _check(element: str, values: Iterable[str | None]) -> pa.Table:
+    distinct = sorted({v for v in values if v})
+    if not distinct:
+        return pa.table({"value": pa.array([], pa.string()),
+                         "normalized": pa.array([], pa.string()),
+                         "reason": pa.array([], pa.string())})
+    rows = standards.validate_values(element, distinct)
+    return pa.Table.from_pylist(
+        [{"value": r["value"], "normalized": r["normalized"], "reason": r["reason"]}
+         for r in rows],
+        schema=pa.schema([("value", pa.string()), ("normalized", pa.string()),
+                          ("reason", pa.string())]),
+    )
+
+
+def _addresses(values: Iterable[str | None], index: Any | None) -> pa.Table:
+    distinct = sorted({v for v in values if v})
+    schema = pa.schema([("value", pa.string()), ("addr_norm", pa.string()),
+                        ("building_id", pa.string()), ("room_key", pa.string())])
+    if not distinct:
+        return schema.empty_table()
+    if index is None:
+        # no building list (standalone linking): the text before the unit/room stands in
+        rows = []
+        for v in distinct:
+            norm = re.sub(r"\s+", "", simplify(v))
+            head = _UNIT_ROOM.sub("", norm) or norm
+            rows.append({"value": v, "addr_norm": norm, "building_id": head,
+                         "room_key": norm})
+        return pa.Table.from_pylist(rows, schema=schema)
+    matched = standards.match_addresses(distinct, index).to_pylist()
+    # fallback: the parser can mistake a road for the province when both are spelled out
+    # (山东省青岛市胶州市山东南路…); without the province/city prefix the rest parses
+    retry = {i: _PREFIX.sub("", m["value"]) for i, m in enumerate(matched)
+             if not m["building_id"] and _PREFIX.match(m["value"])}
+    if retry:
+        again = standards.match_addresses(list(retry.values()), index).to_pylist()
+        for i, m2 in zip(retry, again, strict=True):
+            if m2["building_id"]:
+                matched[i] = {**m2, "value": matched[i]["value"]}
+    rows = []
+    for m in matched:
+        norm = m["normalized"] or ""
+        bid = m["building_id"]
+        room_key = None
+        if bid:
+            ur = _UNIT_ROOM.search(norm)
+            unit, room = (ur.group(1), ur.group(2)) if ur else (None, None)
+            room_key = f"{bid}|{unit or ''}|{room or ''}" if room else None
+        rows.append({"value": m["value"], "addr_norm": norm, "building_id": bid,
+                     "room_key": room_key})
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+SEX_SQL = (
+    "CASE WHEN trim({c}) IN ('男', '1', 'M', 'm', '男性') THEN 'M' "
+    "WHEN trim({c}) IN ('女', '2', 'F', 'f', '女性') THEN 'F' END"
+)
+
+
+def person_features(mentions: pa.Table, index: Any | None) -> pa.Table:
+    """One row per mention with the match features (see module docstring)."""
+    names = _lookup(mentions.column("name").to_pylist(), name_features)
+    ids = _check("id_card", mentions.column("id_number").to_pylist())
+    dates = _check("date", mentions.column("birth_date").to_pylist()
+                   + mentions.column("record_date").to_pylist()
+                   + mentions.column("status_date").to_pylist()
+                   + mentions.column("death_date").to_pylist())
+    phones = _check("phone", mentions.column("phone").to_pylist())
+    addrs = _addresses(mentions.column("address").to_pylist(), index)
+    con = duckdb.connect()
+    try:
+        for n, t in (("m", mentions), ("nm", names), ("ids", ids), ("dt", dates),
+                     ("ph", phones), ("ad", addrs)):
+            con.register(n, t)
+        if "name_s" not in names.column_names:
+            con.execute("CREATE TEMP TABLE nm2 AS SELECT NULL::VARCHAR value, NULL::VARCHAR "
+                        "name_s, NULL::VARCHAR surname, NULL::VARCHAR name_py, "
+                        "NULL::VARCHAR[] name_pys, NULL::VARCHAR name_problem WHERE false")
+            nm = "nm2"
+        else:
+            nm = "nm"
+        sql = f"""
+        WITH base AS (
+          SELECT m.*, nm.name_s, nm.surname, nm.name_py, nm.name_pys, nm.name_problem,
+            -- a legacy 15-digit number converts exactly: it anchors like a valid one
+            CASE WHEN ids.reason IS NULL OR ids.reason = 'legacy_15' THEN ids.normalized END
+              AS id_anchor,
+            ids.reason AS id_reason,
+            CASE WHEN ids.normalized IS NOT NULL THEN substr(ids.normalized, 1, 17)
+                 WHEN regexp_full_match(upper(trim(m.id_number)), '[0-9]{{17}}[0-9X]')
+                   THEN substr(trim(m.id_number), 1, 17) END AS id17,
+            bd.normalized AS birth_field, bd.reason AS birth_reason,
+            rd.normalized AS record_day, sd.normalized AS status_day, dd.normalized AS death_day,
+            ph.normalized AS phone_n,
+            ad.addr_norm, ad.building_id, ad.room_key,
+            {SEX_SQL.format(c='m.sex')} AS sex_field
+          FROM m
+          LEFT JOIN {nm} nm ON nm.value = m.name
+          LEFT JOIN ids ON ids.value = m.id_number
+          LEFT JOIN dt bd ON bd.value = m.birth_date
+          LEFT JOIN dt rd ON rd.value = m.record_date
+          LEFT JOIN dt sd ON sd.value = m.status_date
+          LEFT JOIN dt dd ON dd.value = m.death_date
+          LEFT JOIN ph ON ph.value = m.phone
+          LEFT JOIN ad ON ad.value = m.address
+        ), withid AS (
+          SELECT *,
+            TRY_CAST(TRY_STRPTIME(substr(id17, 7, 8), '%Y%m%d') AS DATE) AS id_birth,
+            CASE WHEN id17 IS NULL THEN NULL
+                 WHEN TRY_CAST(substr(id17, 17, 1) AS INTEGER) % 2 = 1 THEN 'M' ELSE 'F' END
+              AS id_sex
+          FROM base
+        )
+        SELECT *,
+          -- birth date and sex read from the ID body win (a damaged check digit leaves them)
+          COALESCE(CAST(id_birth AS VARCHAR),
+                   CASE WHEN birth_reason IS NULL THEN birth_field END) AS birth,
+          COALESCE(CASE WHEN id_birth IS NOT NULL THEN id_sex END, sex_field) AS sex_eff
+        FROM withid
+        """
+        return con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+
+
+def company_name_key(name: str) -> str:
+    """Simplified, without spaces and brackets in either width."""
+    s = simplify(repair_mojibake(re.sub(r"\s+", "", name)))
+    return s.replace("(", "(").replace(")", ")")
+
+
+def company_features(mentions: pa.Table, index: Any | None) -> pa.Table:
+    names = _lookup(mentions.column("name").to_pylist(),
+                    lambda v: {"name_s": company_name_key(v)})
+    reps = _lookup(mentions.column("legal_rep").to_pylist(), name_features)
+    usccs = _check("uscc", mentions.column("uscc").to_pylist())
+    dates = _check("date", mentions.column("record_date").to_pylist()
+                   + mentions.column("status_date").to_pylist())
+    phones = _check("phone", mentions.column("phone").to_pylist())
+    addrs = _addresses(mentions.column("address").to_pylist(), index)
+    con = duckdb.connect()
+    try:
+        for n, t in (("m", mentions), ("nm", names), ("us", usccs), ("dt", dates),
+                     ("ph", phones), ("ad", addrs)):
+            con.register(n, t)
+        if "name_py" in reps.column_names:
+            con.register("rp", reps.select(["value", "name_s", "name_py"]))
+        else:
+            con.execute("CREATE TEMP TABLE rp AS SELECT NULL::VARCHAR value, "
+                        "NULL::VARCHAR name_s, NULL::VARCHAR name_py WHERE false")
+        if "name_s" not in names.column_names:
+            con.execute("CREATE TEMP TABLE nm2 AS SELECT NULL::VARCHAR value, "
+                        "NULL::VARCHAR name_s WHERE false")
+        nm = "nm" if "name_s" in names.column_names else "nm2"
+        return con.sql(f"""
+          SELECT m.*, nm.name_s, us.normalized AS uscc_anchor, us.reason AS uscc_reason,
+            CASE WHEN us.normalized IS NOT NULL THEN substr(us.normalized, 1, 17)
+                 WHEN length(trim(m.uscc)) = 18 THEN upper(substr(trim(m.uscc), 1, 17))
+            END AS uscc17,
+            rp.name_s AS rep_s, rp.name_py AS rep_py,
+            rd.normalized AS record_day, sd.normalized AS status_day, ph.normalized AS phone_n,
+            ad.addr_norm, ad.building_id, ad.room_key
+          FROM m
+          LEFT JOIN {nm} nm ON nm.value = m.name
+          LEFT JOIN us ON us.value = m.uscc
+          LEFT JOIN rp ON rp.value = m.legal_rep
+          LEFT JOIN dt rd ON rd.value = m.record_date
+          LEFT JOIN dt sd ON sd.value = m.status_date
+          LEFT JOIN ph ON ph.value = m.phone
+          LEFT JOIN ad ON ad.value = m.address
+        """).to_arrow_table()
+    finally:
+        con.close()

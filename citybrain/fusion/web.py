@@ -1,0 +1,50 @@
+"""Console pages of the fusion domain: registry overview, person and company records."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from citybrain.fusion import service
+from citybrain.fusion.errors import RegistryMissing
+from citybrain.web.console import NavItem, render
+
+NAV_ITEMS = (NavItem("/fusion", "基础库", "Base registries", 40),)
+
+router = APIRouter(include_in_schema=False)
+
+
+def mask(value: object) -> str:
+    """ID numbers and phones are shown masked (370202********1234)."""
+    s = "" if value is None else str(value)
+    if len(s) >= 11 and s[:-1].isdigit():
+        return s[:6] + "*" * (len(s) - 10) + s[-4:] if len(s) > 11 else s[:3] + "****" + s[-4:]
+    return s
+
+
+@router.get("/fusion", response_class=HTMLResponse)
+def overview(request: Request, q: str | None = None) -> Response:
+    lake = request.app.state.stores.lake
+    info = service.summary(lake)
+    districts: dict[str, int] = {}
+    found: list[dict[str, object]] = []
+    if info.get("built"):
+        districts = service.resident_counts(lake, "district")
+        if q:
+            digits = any(ch.isdigit() for ch in q)
+            found = service.find_person(lake, id_number=q if digits else None,
+                                        name=None if digits else q)
+    return render(request, "fusion_overview.html",
+                  {"info": info, "districts": districts, "found": found, "q": q or "",
+                   "mask": mask, "max_residents": max(districts.values(), default=1)})
+
+
+@router.get("/fusion/persons/{person_id}", response_class=HTMLResponse)
+def person_page(request: Request, person_id: str) -> Response:
+    lake = request.app.state.stores.lake
+    try:
+        detail = service.get_person(lake, person_id)
+    except RegistryMissing:
+        detail = None
+    return render(request, "fusion_person.html", {"d": detail, "mask": mask,
+                                                  "person_id": person_id})

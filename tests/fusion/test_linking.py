@@ -1,0 +1,140 @@
+"""Chinese-aware comparisons through the standalone linker (``fusion link``)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from citybrain.fusion import features, service
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红"
+
+
+def _check(body: str) -> str:
+    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return body + "10X98765432"[sum(int(c) * x for c, x in zip(body, w, strict=True)) % 11]
+
+
+def _background(n: int = 300) -> list[dict[str, str | None]]:
+    rnd = random.Random(3)
+    rows = []
+    for i in range(n):
+        name = rnd.choice(SURNAMES) + "".join(rnd.choices(GIVEN, k=rnd.choice((1, 2))))
+        birth = f"19{rnd.randint(50, 99)}{rnd.randint(1, 12):02d}{rnd.randint(1, 28):02d}"
+        sex = rnd.choice("12")
+        idn = _check(f"370202{birth}{rnd.randint(10, 99)}{int(sex) % 2 if sex == '1' else 2}")
+        addr = (f"市南区香港中路{rnd.randint(1, 9)}号{rnd.randint(1, 5)}号楼"
+                f"{rnd.randint(101, 909)}室")
+        for src in ("gongan", "renshe"):
+            rows.append({"record_id": f"{src}-{i}", "source": src, "name": name,
+                         "id_number": idn, "birth_date": birth,
+                         "sex": "男" if idn[16] in "13579" else "女", "address": addr,
+                         "phone": None})
+    return rows
+
+
+def _link(extra: list[dict[str, str | None]]) -> dict[str, tuple[str, str | None]]:
+    rows = _background() + extra
+    cols = service.LINK_COLUMNS["person"]
+    table = pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in cols})
+    out = service.link_table(table, "person")
+    return {r["record_id"]: (r["cluster_id"], r["unlinked_reason"]) for r in out.to_pylist()}
+
+
+BASE = {"source": "gongan", "birth_date": "19800506", "sex": "男",
+        "address": "市北区辽宁路8号2号楼1单元301室", "phone": None}
+
+
+def test_homophone_pair_matches() -> None:
+    idn = _check("37020319800506351")
+    res = _link([
+        {**BASE, "record_id": "a", "name": "王建国", "id_number": idn},
+        # another department: homophone surname (王→汪), ID missing
+        {**BASE, "record_id": "b", "source": "minzheng", "name": "汪建国", "id_number": None},
+    ])
+    py = features.name_features
+    assert py("王建国")["name_py"] == py("汪建国")["name_py"]
+    assert res["a"][0] == res["b"][0]
+
+
+def test_traditional_pair_matches() -> None:
+    idn = _check("37020319800506371")
+    res = _link([
+        {**BASE, "record_id": "a", "name": "张丽华", "id_number": idn, "sex": "女"},
+        # traditional characters and a wrong check digit
+        {**BASE, "record_id": "b", "name": "張麗華", "sex": "女",
+         "id_number": idn[:17] + ("0" if idn[17] != "0" else "1")},
+    ])
+    assert res["a"][0] == res["b"][0]
+
+
+def test_heteronym_reading_is_known() -> None:
+    assert "shan xiong" in features.name_features("单雄")["name_pys"]
+
+
+def test_twins_same_address_and_birth_do_not_merge() -> None:
+    t1, t2 = _check("37020320150301201"), _check("37020320150301221")
+    twin = {**BASE, "birth_date": "20150301", "address": "市北区辽宁路8号2号楼1单元302室"}
+    res = _link([
+        {**twin, "record_id": "t1", "name": "李子涵", "id_number": t1, "sex": "女"},
+        {**twin, "record_id": "t2", "name": "李子萱", "id_number": t2, "sex": "女"},
+        # each twin again in a second source without an ID
+        {**twin, "record_id": "t1b", "source": "weijian", "name": "李子涵", "id_number": None,
+         "sex": "女"},
+        {**twin, "record_id": "t2b", "source": "weijian", "name": "李子萱", "id_number": None,
+         "sex": "女"},
+    ])
+    assert res["t1"][0] != res["t2"][0]
+    assert res["t1b"][0] == res["t1"][0]
+    assert res["t2b"][0] == res["t2"][0]
+
+
+def test_name_only_rows_stay_unlinked_with_reason() -> None:
+    idn = _check("37020319800506391")
+    res = _link([
+        {**BASE, "record_id": "full", "name": "赵明远", "id_number": idn},
+        {"record_id": "n1", "source": "x", "name": "赵明远"},
+        {"record_id": "n2", "source": "y", "name": "赵明远"},
+    ])
+    assert res["n1"][1] == "name_only" and res["n2"][1] == "name_only"
+    assert len({res["n1"][0], res["n2"][0], res["full"][0]}) == 3
+
+
+def test_link_file_roundtrip(tmp_path: Path) -> None:
+    rows = _background(50)
+    cols = service.LINK_COLUMNS["person"]
+    path = tmp_path / "in.csv"
+    pacsv.write_csv(pa.table({c: pa.array([r.get(c) for r in rows], pa.string())
+                              for c in cols}), path)
+    counts = service.link_file(path, "person", tmp_path / "out.csv")
+    out = pacsv.read_csv(tmp_path / "out.csv").to_pylist()
+    assert counts["records"] == 100 and counts["clusters"] == 50
+    by_id = {r["record_id"]: r["cluster_id"] for r in out}
+    assert all(by_id[f"gongan-{i}"] == by_id[f"renshe-{i}"] for i in range(50))
+
+
+def test_company_link() -> None:
+    cols = service.LINK_COLUMNS["company"]
+    rows = [
+        {"record_id": "1", "source": "scjg", "name": "青岛宝诚机械制造有限公司",
+         "uscc": "91370211MAUTGBHH2X", "legal_rep": "徐阳伟", "address": None},
+        {"record_id": "2", "source": "nb", "name": "青岛寶誠機械製造有限公司",
+         "uscc": "91370211MAUTGBHH2Y", "legal_rep": None, "address": None},
+        {"record_id": "3", "source": "scjg", "name": "青岛海信农业科技合伙企业",
+         "uscc": "91370213MAKKKX5X2Q", "legal_rep": "吕志国", "address": None},
+    ]
+    out = service.link_table(pa.table({c: pa.array([r[c] for r in rows], pa.string())
+                                       for c in cols}), "company")
+    ids = {r["record_id"]: r["cluster_id"] for r in out.to_pylist()}
+    assert ids["1"] == ids["2"] != ids["3"]
+
+
+def test_missing_record_id_is_rejected() -> None:
+    with pytest.raises(Exception) as e:
+        service.link_table(pa.table({"name": ["王伟"]}), "person")
+    assert "record_id" in str(e.value)
