@@ -1,8 +1,9 @@
 """Connectors: read a source as delivered, as text, with a row number for every record.
 
-CSV has a fast path (:func:`prepare_csv` + DuckDB ``read_csv`` in the loader): encoding
-detection on a sample, GBK/GB18030 transcoded to UTF-8 in streaming chunks, delimiter and
-header sniffed. Every other source is a :class:`Connector` that yields Arrow tables of text
+CSV has a fast path (:func:`receive_csv` + DuckDB ``read_csv`` in the loader): encoding
+detection on a sample, then ONE pass over the bytes that hashes them and writes the copy the raw
+zone keeps (GBK/GB18030 transcoded to UTF-8 in large chunks), delimiter and header sniffed.
+Every other source is a :class:`Connector` that yields Arrow tables of text
 columns in batches (Excel, JSON, NDJSON, Parquet, any SQLAlchemy URL, paged HTTP JSON APIs);
 records that cannot be read are reported as :class:`BadRow`, never dropped.
 """
@@ -14,6 +15,8 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -118,13 +121,83 @@ def detect_encoding(path: Path, declared: str | None = None) -> str:
     )
 
 
-def transcode_to_utf8(path: Path, encoding: str, out: Path) -> Path:
-    """Stream-transcode to UTF-8 in large chunks (no per-row work); strict, with byte offset."""
+@dataclass
+class CsvLayout:
+    path: Path  # the UTF-8 copy kept in the lake's raw files (DuckDB reads it)
+    encoding: str  # encoding as delivered
+    delimiter: str
+    header: bool
+    columns: list[str]
+    fingerprint: str  # sha256 of the delivered bytes (before any transcoding)
+
+
+def receive_csv(path: Path, options: dict[str, Any], declared: list[str], dest: Path) -> CsvLayout:
+    """Take a CSV delivery in ONE pass over its bytes: hash them (the fingerprint) and write the
+    copy the raw zone keeps (UTF-8 as is, GBK/GB18030 transcoded in large chunks), then sniff
+    delimiter and header on the copy. The copy is removed again if the delivery is refused."""
+    require_file(path)
+    encoding = detect_encoding(path, options.get("encoding"))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fingerprint = _copy_hashing(path, encoding, dest)
+        with dest.open(encoding="utf-8-sig", errors="replace", newline="") as f:
+            sample = f.read(64 * 1024)
+        if not sample.strip():
+            raise SourceError(
+                "source_empty",
+                f"source file {path.name} holds no data",
+                f"源文件 {path.name} 没有数据",
+            )
+        delimiter = options.get("delimiter") or _sniff_delimiter(sample)
+        first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+        header = options.get("header")
+        if header is None:
+            header = _looks_like_header(first, declared, sample, delimiter)
+        if header:
+            columns = [c.strip() for c in first]
+        elif declared and len(declared) == len(first):
+            columns = list(declared)
+        else:
+            columns = [f"column{i + 1}" for i in range(len(first))]
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return CsvLayout(dest, encoding, delimiter, bool(header), columns, fingerprint)
+
+
+def _copy_hashing(path: Path, encoding: str, dest: Path) -> str:
+    """SHA-256 of ``path`` while copying it to ``dest`` as UTF-8 (strict, with byte offset).
+
+    UTF-8 is copied by the kernel in a thread while this one hashes (both release the GIL);
+    a file that changes meanwhile is refused rather than kept inconsistent with its hash."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        before = path.stat()
+        copier = threading.Thread(target=shutil.copyfile, args=(path, dest))
+        copier.start()
+        try:
+            with path.open("rb") as f:
+                digest = hashlib.file_digest(f, "sha256")
+        finally:
+            copier.join()
+        after = path.stat()
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or (
+            dest.stat().st_size != after.st_size
+        ):
+            raise SourceError(
+                "source_changing",
+                f"{path.name} changed while it was being read; run the load again once the "
+                "delivery is complete",
+                f"{path.name} 在读取过程中发生变化,请在交付完成后重新汇聚",
+                path=str(path),
+            )
+        return "sha256:" + digest.hexdigest()
+    digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     offset = 0
-    with path.open("rb") as src, out.open("wb") as dst:
+    with path.open("rb") as src, dest.open("wb") as dst:
         while True:
             chunk = src.read(CHUNK_BYTES)
+            digest.update(chunk)
             try:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as e:
@@ -138,48 +211,24 @@ def transcode_to_utf8(path: Path, encoding: str, out: Path) -> Path:
             if not chunk:
                 break
             offset += len(chunk)
-    return out
+    return "sha256:" + digest.hexdigest()
 
 
-@dataclass
-class CsvLayout:
-    path: Path  # a UTF-8 file DuckDB can read
-    encoding: str  # encoding as delivered
-    delimiter: str
-    header: bool
-    columns: list[str]
-
-
-def prepare_csv(
-    path: Path, options: dict[str, Any], declared: list[str], tmp_dir: Path
-) -> CsvLayout:
-    """Detect encoding, transcode if needed, sniff delimiter and header, name the columns."""
-    require_file(path)
-    encoding = detect_encoding(path, options.get("encoding"))
-    readable = path
-    if encoding not in ("utf-8", "utf-8-sig"):
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        readable = transcode_to_utf8(path, encoding, tmp_dir / f"{path.stem}.utf8.csv")
-    with readable.open(encoding="utf-8-sig", errors="replace", newline="") as f:
+def sample_rows(layout: CsvLayout, limit: int = 2000) -> list[list[str]]:
+    """The first data rows of the copy, parsed by Python's csv (for type sniffing)."""
+    with layout.path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
         sample = f.read(64 * 1024)
-    if not sample.strip():
-        raise SourceError(
-            "source_empty",
-            f"source file {path.name} holds no data",
-            f"源文件 {path.name} 没有数据",
-        )
-    delimiter = options.get("delimiter") or _sniff_delimiter(sample)
-    first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
-    header = options.get("header")
-    if header is None:
-        header = _looks_like_header(first, declared, sample, delimiter)
-    if header:
-        columns = [c.strip() for c in first]
-    elif declared and len(declared) == len(first):
-        columns = list(declared)
-    else:
-        columns = [f"column{i + 1}" for i in range(len(first))]
-    return CsvLayout(readable, encoding, delimiter, bool(header), columns)
+    lines = sample.splitlines(keepends=True)
+    if len(sample) == 64 * 1024 and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    rows = list(csv.reader(io.StringIO("".join(lines)), delimiter=layout.delimiter))
+    return rows[1 if layout.header else 0 :][:limit]
+
+
+def parse_line(text: str, delimiter: str) -> list[str] | None:
+    """One delivered CSV record (as DuckDB's rejects table keeps it) split into fields."""
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    return rows[0] if len(rows) == 1 else None
 
 
 def _sniff_delimiter(sample: str) -> str:

@@ -486,8 +486,8 @@ def curated_table_sql(dataset_id: str) -> str:
 
 
 def raw_table_sql(dataset_id: str) -> str:
-    """The quoted lake name of a dataset's raw relation (text columns as delivered plus
-    ``_cb_row``/``_cb_run``)."""
+    """The quoted lake name of a dataset's raw relation (a view over the delivered files: text
+    columns as delivered plus ``_cb_row``/``_cb_run``)."""
     return qualified("raw", ld.table_name(dataset_id))
 
 

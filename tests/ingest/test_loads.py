@@ -153,12 +153,16 @@ def test_csv_load_killed_halfway_then_rerun(stores: Stores, tmp_path: Path, phas
     assert len(rows(stores, "curated", "c.d")) == 300  # the old data is intact
     run = service.run_job(stores, "c.d")
     assert run.status == "succeeded", run.error_en
+    assert run.resumed_from is not None  # the staged delivery was published, not re-read
     cur = rows(stores, "curated", "c.d")
     assert len(cur) == 500 and {str(r["day"]) for r in cur} == {"2024-01-02"}
     with session_scope(stores.sessions) as s:
         statuses = [r.status for r in service.list_runs(s, "c.d")]
     assert statuses.count("interrupted") == 1
     assert not [t for _, t in stores.lake.tables() if t.startswith("_cb_stage")]
+    assert len(rows(stores, "raw", "c.d")) == 500
+    files = stores.lake.path.parent / f"{stores.lake.path.stem}.raw" / "c__d"
+    assert len(list(files.iterdir())) == 1  # the killed run's copies are gone
 
 
 def test_batch_load_killed_resumes_from_staged_batches(stores: Stores, tmp_path: Path) -> None:
@@ -221,3 +225,70 @@ def test_schedule_runs_what_is_due(stores: Stores, tmp_path: Path) -> None:
         assert service.due_jobs(s) == []
         tomorrow = datetime.now(UTC) + timedelta(hours=25)
         assert [j.id for j in service.due_jobs(s, tomorrow)] == ["s.daily"]
+
+
+def test_late_bad_values_are_caught_in_the_same_scan(stores: Stores, tmp_path: Path) -> None:
+    """The sample is clean, so DuckDB's reader types the columns itself; values it refuses
+    further down are re-read with the full rules or quarantined, rows numbered as delivered."""
+    lines = [f"k{i},2024-01-01,{i}" for i in range(4000)]  # well past the 64 KB sample
+    lines[3000] = "k3000,20240131,3000"  # not ISO, still a date
+    lines[3001] = "k3001,2024-01-01,many"  # not an integer
+    lines[3002] = "k3002,2024-01-01"  # ragged
+    path = write_csv(tmp_path / "late.csv", lines)
+    declare(stores, "late.d", "csv", path, FIELDS)
+    run = service.run_job(stores, "late.d")
+    assert (run.rows_read, run.rows_loaded, run.rows_quarantined) == (4000, 3998, 2)
+    cur = {r["_cb_row"]: r for r in rows(stores, "curated", "late.d")}
+    assert str(cur[3000]["day"]) == "2024-01-31" and cur[3003]["id"] == "k3003"
+    assert 3001 not in cur and 3002 not in cur and cur[3999]["n"] == 3999
+    bad, _ = service.quarantine(stores.lake, "late.d")
+    assert [(b["row_number"], b["reason_code"], b["column_name"]) for b in bad] == [
+        (3001, "type_invalid", "n"),
+        (3002, "unreadable_row", None),
+    ]
+    raw = rows(stores, "raw", "late.d")
+    assert len(raw) == 3999 and raw[3001]["n"] == "many" and raw[3002]["_cb_row"] == 3003
+
+
+def test_raw_zone_is_a_view_over_kept_files(stores: Stores, tmp_path: Path) -> None:
+    """raw.<t> reads files kept beside the lake (a GBK delivery transcoded once); a replaced
+    delivery's file is deleted, and the source file may change without touching raw."""
+    path = tmp_path / "g.csv"
+    path.write_bytes("id,day,n\n甲,2024-01-01,1\n乙,2024-01-02,2\n".encode("gbk"))
+    declare(stores, "gbk.d", "csv", path, FIELDS)
+    assert service.run_job(stores, "gbk.d").rows_loaded == 2
+    kind = (
+        stores.lake.query(
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND table_name = 'gbk__d'"
+        )
+        .column(0)[0]
+        .as_py()
+    )
+    assert kind == "VIEW"
+    files_dir = stores.lake.path.parent / f"{stores.lake.path.stem}.raw" / "gbk__d"
+    (kept,) = list(files_dir.iterdir())
+    assert kept.read_text(encoding="utf-8").startswith("id,day,n\n甲")
+    path.write_bytes("id,day,n\n丙,2024-01-03,3\n".encode("gbk"))
+    assert [r["id"] for r in rows(stores, "raw", "gbk.d")] == ["甲", "乙"]  # raw is a copy
+    assert service.run_job(stores, "gbk.d").rows_loaded == 1
+    assert [p.name for p in files_dir.iterdir()] != [kept.name] and not kept.exists()
+    assert [r["id"] for r in rows(stores, "raw", "gbk.d")] == ["丙"]
+
+
+def test_raw_table_of_an_older_lake_is_kept_by_an_incremental_load(
+    stores: Stores, tmp_path: Path
+) -> None:
+    lines = [f"k{i},2024-01-01,{i}" for i in range(5)]
+    path = write_csv(tmp_path / "o.csv", lines)
+    declare(stores, "old.d", "csv", path, FIELDS, mode="key", key_columns=["id"])
+    assert service.run_job(stores, "old.d").rows_loaded == 5
+    with stores.lake.writer() as con:  # what a lake written before raw files looked like
+        con.execute('CREATE TABLE raw._o AS SELECT * FROM raw."old__d"')
+        con.execute('DROP VIEW raw."old__d"')
+        con.execute('ALTER TABLE raw._o RENAME TO "old__d"')
+    lines[2] = "k2,2024-02-02,22"
+    write_csv(path, lines)
+    assert service.run_job(stores, "old.d").rows_loaded == 1
+    raw = [(r["id"], r["n"]) for r in rows(stores, "raw", "old.d")]
+    assert len(raw) == 6 and ("k2", "2") in raw and ("k2", "22") in raw

@@ -1,0 +1,370 @@
+"""Data elements as DuckDB SQL macros: the vectorised, set-wise form of every standard.
+
+The quality scan calls these macros inside one aggregate query over a lake table, so every
+check here is a plain SQL expression (no per-row Python). Checksums use small look-up lists
+over three-digit chunks (ISO 7064 MOD 11-2) or over character codes (GB 32100, GB 11714):
+measured on 10M IDs that is ~2.5x faster than digit-by-digit arithmetic. Region codes are an
+ENUM type (a hash look-up) whose ordinal indexes a constant list of last-valid years.
+
+Each element ``E`` has ``std_E_reason(v)`` (NULL when valid, else a stable reason code) and
+``std_E_norm(v)`` (the standard form, NULL when it cannot be repaired). Validity is strict:
+a value that is right only after normalising (full-width digits, spaces) fails with reason
+``not_normalized`` and its normalised form tells the department how to fix it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from functools import lru_cache
+
+import duckdb
+
+from citybrain.standards import regions
+
+#: Bump when any macro changes; the lake reinstalls when its marker differs.
+VERSION = 9
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+ID_CHUNK = 2
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+HALF_WIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+#: Years covered by the retirement thresholds (a birth year outside is clamped).
+FIRST_YEAR, LAST_YEAR = 1980, 2100
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _id_sum_expr() -> str:
+    """Weighted digit sum of a 17-digit BIGINT ``b``, two digits at a time via look-ups.
+
+    Two-digit chunks (nine 100-entry lists) scan 10M IDs ~2x faster than digit-by-digit
+    arithmetic and bind ~5x faster than three-digit chunks, which matters for single values.
+    """
+    parts, i = [], 0
+    while i < 17:
+        k = min(ID_CHUNK, 17 - i)
+        ws = ID_WEIGHTS[i : i + k]
+        lut = [
+            sum(int(d) * w for d, w in zip(str(c).zfill(k), ws, strict=True)) % 11
+            for c in range(10**k)
+        ]
+        div = 10 ** (17 - i - k)
+        parts.append(f"{lut}[((b // {div}) % {10**k})::INTEGER + 1]")
+        i += k
+    return " + ".join(parts)
+
+
+def _char_lut_expr(arg: str, values: dict[str, int], weights: Iterable[int], first: int) -> str:
+    """Sum of ``weight * value(char)`` over positions ``first..`` via code-point look-ups;
+    a character outside ``values`` adds 100000 so the sum can never match a check."""
+    terms = []
+    for pos, w in enumerate(weights, start=first):
+        lut = [values[chr(cp)] * w if chr(cp) in values else 100000 for cp in range(128)]
+        terms.append(f"{lut}[ascii(substr({arg}, {pos}, 1)) + 1]")
+    return " + ".join(terms)
+
+
+@lru_cache(maxsize=1)
+def _traditional_chars() -> str:
+    """Characters OpenCC turns into a different simplified character (繁体字)."""
+    import opencc
+
+    conv = opencc.OpenCC("t2s")
+    chars = [chr(c) for c in range(0x4E00, 0xA000)]
+    converted = conv.convert("".join(chars))
+    return "".join(c for c, s in zip(chars, converted, strict=True) if c != s)
+
+
+@lru_cache(maxsize=1)
+def _gb2312_hanzi() -> str:
+    """The 6,763 hanzi of GB 2312: what a correctly encoded personal name is written in."""
+    out = []
+    for c in range(0x4E00, 0xA000):
+        try:
+            chr(c).encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        out.append(chr(c))
+    return "".join(out)
+
+
+def _region_enum() -> tuple[str, str]:
+    """(ENUM member list ordered by last-valid year, retirement thresholds per year).
+
+    Members are sorted by the year they were last in force (still valid last), so "retired
+    before year Y" is ``enum_code < thresholds[Y - 1980]``: a list of ~50 numbers instead of
+    a 6,771-entry look-up that would be re-bound with every use of the macro.
+    """
+    t = regions.region_history().to_pydict()
+    pairs = sorted(
+        zip(t["code"], [9999 if y is None else y for y in t["last_year"]], strict=True),
+        key=lambda p: (p[1], p[0]),
+    )
+    lasts = [y for _, y in pairs]
+    thresholds = [sum(1 for y in lasts if y < year) for year in range(FIRST_YEAR, LAST_YEAR + 1)]
+    return ", ".join(_sql_str(c) for c, _ in pairs), "[" + ", ".join(map(str, thresholds)) + "]"
+
+
+def macro_statements() -> list[str]:
+    """Every ``CREATE OR REPLACE`` statement of the standards library, in dependency order."""
+    members, thresholds = _region_enum()
+    fw, hw = _sql_str(FULL_WIDTH), _sql_str(HALF_WIDTH)
+    uscc_vals = {c: i for i, c in enumerate(USCC_ALPHABET)}
+    org_vals = {str(d): d for d in range(10)} | {chr(65 + i): 10 + i for i in range(26)}
+    uscc_sum = _char_lut_expr("n", uscc_vals, USCC_WEIGHTS, 1)
+    org_sum = _char_lut_expr("n", org_vals, ORG_WEIGHTS, 9)
+    trad = _sql_str("[" + _traditional_chars() + "]")
+    # personal and organisation names: GB 2312 hanzi, the middle dot of minority names,
+    # Latin letters, digits and brackets (企业名称); anything else is garbling (乱码)
+    name_bad = _sql_str("[^" + _gb2312_hanzi() + "·A-Za-z0-9()（）\\- ]")
+    m = "CREATE OR REPLACE MACRO"
+    return [
+        "DROP TYPE IF EXISTS std_region",
+        f"CREATE TYPE std_region AS ENUM ({members})",
+        # -- shared cleaning: full-width to half-width, whitespace removed
+        # translate() costs ~8 us a value; pure-ASCII text (bytes = characters) skips it
+        f"{m} std_half(v) AS CASE WHEN strlen(CAST(v AS VARCHAR)) = length(CAST(v AS VARCHAR)) "
+        f"THEN CAST(v AS VARCHAR) ELSE translate(CAST(v AS VARCHAR), {fw}, {hw}) END",
+        f"{m} std_squash(v) AS CASE WHEN regexp_matches(std_half(v), '\\s') "
+        "THEN regexp_replace(std_half(v), '\\s+', '', 'g') ELSE std_half(v) END",
+        f"{m} std_blank(v) AS (v IS NULL OR trim(CAST(v AS VARCHAR)) = '')",
+        # -- GB/T 2260 region codes, with the last year each was in force
+        f"{m} std_region_retired_before(c, y) AS "
+        f"enum_code(TRY_CAST(c AS std_region)) < {thresholds}"
+        f"[least(greatest(y, {FIRST_YEAR}), {LAST_YEAR}) - {FIRST_YEAR - 1}]",
+        f"{m} std_region_known(c) AS (TRY_CAST(c AS std_region) IS NOT NULL)",
+        # -- GB 11643 citizen ID. Every check has a fast path for the common, valid value
+        # (integer arithmetic on the 17-digit body, no regex, no strptime) and diagnoses a
+        # failing value only in the CASE branch that the few failing rows reach.
+        f"{m} std_leap(y) AS ((y % 4 = 0 AND y % 100 <> 0) OR y % 400 = 0)",
+        # x = yyyymmdd as a number: a real calendar day from 1890 on
+        f"{m} std_ymd_ok(x) AS coalesce(x // 10000 >= 1890 "
+        "AND (x // 100) % 100 BETWEEN 1 AND 12 AND x % 100 >= 1 AND x % 100 <= "
+        "[31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][((x // 100) % 100)::INTEGER] "
+        "+ CASE WHEN (x // 100) % 100 = 2 AND std_leap(x // 10000) THEN 1 ELSE 0 END, false)",
+        f"{m} std_id_sum(b) AS ({_id_sum_expr()})",
+        f"{m} std_id_check17(s) AS substr({_sql_str(ID_CHECK)}, "
+        "(std_id_sum(TRY_CAST(s AS BIGINT)) % 11)::INTEGER + 1, 1)",
+        f"{m} std_id_b(n) AS CASE WHEN length(n) = 18 "
+        "THEN TRY_CAST(substr(n, 1, 17) AS BIGINT) END",
+        f"{m} std_id_r18(n, b) AS CASE "
+        "WHEN b IS NULL OR CAST(b AS VARCHAR) <> substr(n, 1, 17) "
+        "  OR strpos('0123456789X', substr(n, 18, 1)) = 0 THEN 'bad_format' "
+        f"WHEN substr({_sql_str(ID_CHECK)}, (std_id_sum(b) % 11)::INTEGER + 1, 1) "
+        "  <> substr(n, 18, 1) THEN 'bad_checksum' "
+        "WHEN NOT std_ymd_ok((b // 1000) % 100000000) THEN 'bad_birth_date' "
+        "WHEN (b // 1000) % 100000000 > CAST(strftime(current_date, '%Y%m%d') AS BIGINT) "
+        "  THEN 'future_birth_date' END",
+        f"{m} std_id_r15(n) AS CASE "
+        "WHEN NOT regexp_full_match(n, '[0-9]{15}') THEN 'bad_format' "
+        "WHEN NOT std_ymd_ok(19000000 + CAST(substr(n, 7, 6) AS BIGINT)) THEN 'bad_birth_date' "
+        "END",
+        f"{m} std_id_year(n) AS CASE WHEN length(n) = 15 "
+        "THEN 1900 + TRY_CAST(substr(n, 7, 2) AS INTEGER) "
+        "ELSE TRY_CAST(substr(n, 7, 4) AS INTEGER) END",
+        # Binding a cast to the 6,771-member region ENUM costs ~40 ms, so the region checks
+        # are written once for both lengths (two casts per use of the macro, not four).
+        f"{m} std_id_r0(n) AS coalesce("
+        "CASE WHEN length(n) = 15 THEN std_id_r15(n) ELSE std_id_r18(n, std_id_b(n)) END, "
+        "CASE WHEN TRY_CAST(substr(n, 1, 6) AS std_region) IS NULL THEN 'unknown_region' "
+        "WHEN std_region_retired_before(substr(n, 1, 6), std_id_year(n)) "
+        "  THEN 'region_retired_before_birth' "
+        "WHEN length(n) = 15 THEN 'legacy_15' END)",
+        # cleaning is skipped (one regex) for the common, already clean value
+        # one translate and one regex: this text is repeated wherever the checker uses it
+        f"{m} std_id_clean(v) AS upper(regexp_replace(translate(CAST(v AS VARCHAR), {fw}, {hw}), "
+        "'\\s+', '', 'g'))",
+        # each of these uses std_id_r0 once: the macro is expanded at every use
+        # the value as delivered is checked first; cleaning is tried only when that fails
+        f"{m} std_id_reason(v) AS CASE WHEN std_id_r0(CAST(v AS VARCHAR)) IS NULL THEN NULL "
+        "WHEN std_blank(v) THEN 'empty' "
+        "ELSE coalesce(std_id_r0(std_id_clean(v)), 'not_normalized') END",
+        f"{m} std_id_upgrade(n) AS substr(n, 1, 6) || '19' || substr(n, 7, 9) || "
+        "std_id_check17(substr(n, 1, 6) || '19' || substr(n, 7, 9))",
+        f"{m} std_id_norm(v) AS CASE WHEN std_id_r0(CAST(v AS VARCHAR)) IS NULL "
+        "THEN CAST(v AS VARCHAR) ELSE CASE coalesce(std_id_r0(std_id_clean(v)), 'ok') "
+        "WHEN 'ok' THEN std_id_clean(v) "
+        "WHEN 'legacy_15' THEN std_id_upgrade(std_id_clean(v)) END END",
+        # Facts of an ID *as delivered* (valid, or a valid legacy 15-digit number), for
+        # cross-field and cross-dataset rules: compact enough to repeat in a scan query.
+        f"{m} std_id_usable(n) AS coalesce(std_id_r0(n), 'ok') IN ('ok', 'legacy_15')",
+        f"{m} std_id_key(n) AS CASE coalesce(std_id_r0(n), 'ok') WHEN 'ok' THEN n "
+        "WHEN 'legacy_15' THEN std_id_upgrade(n) END",
+        f"{m} std_id_birth_raw(n) AS CASE WHEN length(n) = 15 "
+        "THEN 19000000 + TRY_CAST(substr(n, 7, 6) AS INTEGER) "
+        "ELSE TRY_CAST(substr(n, 7, 8) AS INTEGER) END",
+        f"{m} std_id_sex_raw(n) AS 2 - TRY_CAST(CASE WHEN length(n) = 15 THEN substr(n, 15, 1) "
+        "ELSE substr(n, 17, 1) END AS INTEGER) % 2",
+        # birth date as the number yyyymmdd (cheap to compare with std_date_ymd of a column)
+        f"{m} std_id_birth_ymd(v) AS TRY_CAST(substr(std_id_norm(v), 7, 8) AS INTEGER)",
+        f"{m} std_id_birth(v) AS TRY_STRPTIME(substr(std_id_norm(v), 7, 8), '%Y%m%d')::DATE",
+        # 1 = male, 2 = female (GB/T 2261.1), from the 17th digit's parity
+        f"{m} std_id_sex(v) AS 2 - (TRY_CAST(substr(std_id_norm(v), 17, 1) AS INTEGER) % 2)",
+        f"{m} std_sex_code(v) AS CASE lower(trim(CAST(v AS VARCHAR))) "
+        "WHEN '男' THEN 1 WHEN '1' THEN 1 WHEN 'm' THEN 1 WHEN 'male' THEN 1 "
+        "WHEN '女' THEN 2 WHEN '2' THEN 2 WHEN 'f' THEN 2 WHEN 'female' THEN 2 ELSE NULL END",
+        # -- GB 32100 unified social credit code with its GB 11714 organisation code
+        f"{m} std_uscc_clean(v) AS upper(std_squash(v))",
+        # check = 11 - sum % 11, written 11 → '0' and 10 → 'X': one look-up by ``sum % 11``
+        f"{m} std_org_check(n) AS substr('0X987654321', (({org_sum}) % 11)::INTEGER + 1, 1)",
+        f"{m} std_uscc_r0(n) AS CASE "
+        "WHEN NOT regexp_full_match(n, '[1-9A-HJ-NPQRTUWXY][0-9A-HJ-NPQRTUWXY]{17}') "
+        "  THEN 'bad_format' "
+        f"WHEN substr({_sql_str(USCC_ALPHABET)}, ((31 - ({uscc_sum}) % 31) % 31)::INTEGER + 1, 1)"
+        "  <> substr(n, 18, 1) THEN 'bad_checksum' "
+        "WHEN std_org_check(n) <> substr(n, 17, 1) THEN 'bad_org_code' "
+        "WHEN NOT std_region_known(substr(n, 3, 6)) THEN 'unknown_region' "
+        "ELSE NULL END",
+        f"{m} std_uscc_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        "ELSE coalesce(std_uscc_r0(std_uscc_clean(v)), "
+        "  CASE WHEN CAST(v AS VARCHAR) = std_uscc_clean(v) THEN NULL ELSE 'not_normalized' END) "
+        "END",
+        f"{m} std_uscc_norm(v) AS CASE WHEN std_uscc_r0(std_uscc_clean(v)) IS NULL "
+        "THEN std_uscc_clean(v) END",
+        # -- phones: mainland mobile (11 digits, 13x-19x) and landline (0 + area code + 7-8)
+        f"{m} std_phone_clean(v) AS regexp_replace(regexp_replace(std_squash(v), "
+        "'[-()（）]', '', 'g'), '^(\\+?86)(1[3-9][0-9]{9})$', '\\2')",
+        f"{m} std_mobile_r0(n) AS CASE WHEN regexp_full_match(n, '1[3-9][0-9]{{9}}') THEN NULL "
+        "WHEN regexp_full_match(n, '[0-9]+') THEN 'bad_length_or_prefix' ELSE 'bad_format' END",
+        f"{m} std_mobile_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        "WHEN std_mobile_r0(CAST(v AS VARCHAR)) IS NULL THEN NULL "
+        "WHEN std_mobile_r0(std_phone_clean(v)) IS NULL THEN 'not_normalized' "
+        "ELSE std_mobile_r0(std_phone_clean(v)) END",
+        f"{m} std_mobile_norm(v) AS CASE WHEN std_mobile_r0(std_phone_clean(v)) IS NULL "
+        "THEN std_phone_clean(v) ELSE NULL END",
+        f"{m} std_landline_r0(n) AS CASE "
+        "WHEN regexp_full_match(n, '0(10|2[0-9]|[3-9][0-9]{2})-[2-9][0-9]{6,7}(-[0-9]{1,6})?') "
+        "THEN NULL ELSE 'bad_format' END",
+        f"{m} std_landline_fmt(n) AS regexp_replace(n, "
+        "'^(0(10|2[0-9]|[3-9][0-9]{2}))([2-9][0-9]{6,7})$', '\\1-\\3')",
+        f"{m} std_landline_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        "WHEN std_landline_r0(std_half(trim(CAST(v AS VARCHAR)))) IS NULL "
+        "  AND std_half(trim(CAST(v AS VARCHAR))) = CAST(v AS VARCHAR) THEN NULL "
+        "WHEN std_landline_r0(std_landline_fmt(std_phone_clean(v))) IS NULL "
+        "  THEN 'not_normalized' ELSE 'bad_format' END",
+        f"{m} std_landline_norm(v) AS CASE "
+        "WHEN std_landline_r0(std_landline_fmt(std_phone_clean(v))) IS NULL "
+        "THEN std_landline_fmt(std_phone_clean(v)) ELSE NULL END",
+        f"{m} std_phone_reason(v) AS CASE WHEN std_mobile_reason(v) IS NULL THEN NULL "
+        "WHEN std_landline_reason(v) IS NULL THEN NULL "
+        "WHEN std_blank(v) THEN 'empty' "
+        "WHEN std_mobile_norm(v) IS NOT NULL OR std_landline_norm(v) IS NOT NULL "
+        "  THEN 'not_normalized' "
+        "ELSE std_mobile_reason(v) END",
+        f"{m} std_phone_norm(v) AS coalesce(std_mobile_norm(v), std_landline_norm(v))",
+        # -- dates in the formats departments use; ISO 8601 (GB/T 7408) is the standard form
+        f"{m} std_date_text(v) AS regexp_replace(regexp_replace(std_squash(v), "
+        "'[T ]?[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$', ''), "
+        "'日$', '')",
+        # fast path: ISO 8601 and yyyymmdd by cast; the format list only for the rest
+        f"{m} std_date_slow(v) AS TRY_STRPTIME(std_date_text(v), "
+        "['%Y-%m-%d', '%Y%m%d', '%Y/%m/%d', '%Y.%m.%d', '%Y年%m月%d'])::DATE",
+        f"{m} std_date_fast(s) AS CASE WHEN length(s) = 10 AND substr(s, 5, 1) = '-' "
+        "THEN TRY_CAST(s AS DATE) WHEN length(s) = 8 THEN TRY_CAST(substr(s, 1, 4) || '-' || "
+        "substr(s, 5, 2) || '-' || substr(s, 7, 2) AS DATE) END",
+        f"{m} std_date_parse(v) AS coalesce(std_date_fast(CAST(v AS VARCHAR)), std_date_slow(v))",
+        f"{m} std_date_ymd(v) AS (year(std_date_parse(v)) * 10000 + month(std_date_parse(v)) * 100 "
+        "+ day(std_date_parse(v)))",
+        f"{m} std_month_parse(v) AS CASE WHEN std_date_parse(v) IS NULL THEN "
+        "TRY_STRPTIME(regexp_replace(std_date_text(v), '月$', ''), "
+        "['%Y-%m', '%Y%m', '%Y/%m', '%Y.%m', '%Y年%m'])::DATE END",
+        f"{m} std_date_reason(v, allow_future) AS CASE "
+        "WHEN std_date_fast(CAST(v AS VARCHAR)) BETWEEN DATE '1890-01-01' AND "
+        "  CASE WHEN allow_future THEN DATE '2200-12-31' ELSE current_date END THEN NULL "
+        "WHEN std_blank(v) THEN 'empty' "
+        "WHEN coalesce(std_date_parse(v), std_month_parse(v)) IS NULL THEN 'bad_format' "
+        "WHEN year(coalesce(std_date_parse(v), std_month_parse(v))) < 1890 "
+        "  THEN 'implausible_date' "
+        "WHEN year(coalesce(std_date_parse(v), std_month_parse(v))) > 2200 "
+        "  THEN 'implausible_date' "
+        "WHEN NOT allow_future AND coalesce(std_date_parse(v), std_month_parse(v)) > current_date"
+        "  THEN 'future_date' "
+        "ELSE NULL END",
+        f"{m} std_date_norm(v) AS CASE WHEN std_date_parse(v) IS NOT NULL "
+        "THEN strftime(std_date_parse(v), '%Y-%m-%d') "
+        "WHEN std_month_parse(v) IS NOT NULL THEN strftime(std_month_parse(v), '%Y-%m') END",
+        # -- admin division codes (any code in force since 1980)
+        f"{m} std_admin_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        "WHEN NOT regexp_full_match(std_squash(v), '[0-9]{6}') THEN 'bad_format' "
+        "WHEN NOT std_region_known(std_squash(v)) THEN 'unknown_region' "
+        "WHEN std_squash(v) <> CAST(v AS VARCHAR) THEN 'not_normalized' ELSE NULL END",
+        f"{m} std_admin_norm(v) AS CASE WHEN std_region_known(std_squash(v)) "
+        "THEN std_squash(v) END",
+        # -- amounts (元, two decimals); money is stored in fen elsewhere
+        f"{m} std_amount_text(v) AS regexp_replace(std_squash(v), '^[¥￥]|[,，]|元$', '', 'g')",
+        f"{m} std_amount_parse(v) AS TRY_CAST(std_amount_text(v) AS DECIMAL(18, 2))",
+        f"{m} std_amount_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        "WHEN std_amount_parse(v) IS NULL THEN 'bad_format' "
+        "WHEN std_amount_parse(v) < 0 THEN 'negative' "
+        "WHEN TRY_CAST(CAST(v AS VARCHAR) AS DECIMAL(18, 2)) IS NULL THEN 'not_normalized' "
+        "ELSE NULL END",
+        f"{m} std_amount_norm(v) AS CASE WHEN std_amount_parse(v) >= 0 "
+        "THEN CAST(std_amount_parse(v) AS VARCHAR) END",
+        # -- personal names: simplified hanzi of GB 2312 (and the middle dot of minority names)
+        f"{m} std_name_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        f"WHEN regexp_matches(CAST(v AS VARCHAR), {trad}) THEN 'traditional_chars' "
+        f"WHEN regexp_matches(CAST(v AS VARCHAR), {name_bad}) THEN 'bad_chars' "
+        "ELSE NULL END",
+        f"{m} std_name_norm(v) AS CASE WHEN std_name_reason(v) IS NULL THEN CAST(v AS VARCHAR) END",
+        # -- addresses: the set-wise pre-check; parsing and matching are in address.py
+        f"{m} std_address_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        "WHEN regexp_matches(CAST(v AS VARCHAR), '\ufffd') THEN 'bad_chars' "
+        f"WHEN regexp_matches(CAST(v AS VARCHAR), {trad}) THEN 'traditional_chars' "
+        "WHEN regexp_matches(CAST(v AS VARCHAR), '[\uff01-\uff5e\u3000]') "
+        "  THEN 'not_normalized' "
+        "WHEN NOT regexp_matches(CAST(v AS VARCHAR), '[0-9一二三四五六七八九十零〇]+号') "
+        "  THEN 'no_house_number' "
+        "ELSE NULL END",
+        f"{m} std_address_norm(v) AS CASE WHEN NOT std_blank(v) THEN std_squash(v) END",
+        # -- generic codes: present, no whitespace
+        f"{m} std_code_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        "WHEN regexp_matches(CAST(v AS VARCHAR), '\\s') THEN 'not_normalized' ELSE NULL END",
+        f"{m} std_code_norm(v) AS CASE WHEN NOT std_blank(v) THEN std_squash(v) END",
+        f"{m} std_library_version() AS {VERSION}",
+    ]
+
+
+_install_lock = threading.Lock()
+
+
+def installed_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'std_library_version'"
+    ).fetchone()
+    if not row or not row[0]:
+        return None
+    return int(con.execute("SELECT std_library_version()").fetchone()[0])  # type: ignore[index]
+
+
+def install(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
+    """Create the standards macros on ``con`` (persistently when it is a lake file).
+
+    Idempotent: returns False when the current version is already there.
+    """
+    with _install_lock:
+        if not force and installed_version(con) == VERSION:
+            return False
+        for statement in macro_statements():
+            con.execute(statement)
+        return True
+
+
+_local = threading.local()
+
+
+def scratch() -> duckdb.DuckDBPyConnection:
+    """A per-thread in-memory connection with the macros, for checking single values."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect()
+        install(con)
+        _local.con = con
+    return con

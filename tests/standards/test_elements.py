@@ -1,0 +1,296 @@
+"""Each data element with known-good and known-bad values; checksums as properties.
+
+Values are checked in batches (one query per table of cases): a query binds the element's
+macros once, so a batch of 40 costs what one value does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from citybrain.simulate import identifiers as sim
+from citybrain.standards import address, elements, service
+from citybrain.standards.errors import UnknownElement
+
+W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def ref_check(first17: str) -> str:
+    """Reference ISO 7064 MOD 11-2, written independently of the SQL macros."""
+    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, W, strict=True)) % 11]
+
+
+def reasons(code: str, values: list[str | None]) -> list[str | None]:
+    return elements.check_array(code, values).column("reason").to_pylist()
+
+
+def assert_cases(code: str, cases: dict[str | None, str | None]) -> None:
+    """``{value: expected reason}`` (None = valid), checked in one batch."""
+    got = dict(zip(cases, reasons(code, list(cases)), strict=True))
+    assert got == cases
+
+
+ids = st.tuples(
+    st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2011, 12, 31)),
+    st.integers(0, 999),
+    st.sampled_from(["370202", "370205", "110105", "370284", "440305"]),
+)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(ids, min_size=1, max_size=40), st.data())
+def test_id_checksum_property(people, data) -> None:
+    """Every right check character passes; every single-digit change and every swap of two
+    different adjacent digits of the 17-digit body is caught (ISO 7064 MOD 11-2)."""
+    good, broken, mutated = [], [], []
+    for d, seq, region in people:
+        body = f"{region}{d:%Y%m%d}{seq:03d}"
+        value = body + ref_check(body)
+        good.append(value)
+        broken.append(body + next(c for c in "10X98765432" if c != ref_check(body)))
+        i = data.draw(st.integers(0, 16))
+        if data.draw(st.booleans()) and i < 16 and value[i] != value[i + 1]:
+            mutated.append(value[:i] + value[i + 1] + value[i] + value[i + 2 :])
+        else:
+            digit = data.draw(st.sampled_from([c for c in "0123456789" if c != value[i]]))
+            mutated.append(value[:i] + digit + value[i + 1 :])
+    got = reasons("id_card", good + broken + mutated)  # one query per example
+    n = len(good)
+    assert got[:n] == [None] * n
+    assert got[n : 2 * n] == ["bad_checksum"] * n
+    assert None not in got[2 * n :]
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.lists(ids, min_size=1, max_size=40))
+def test_legacy_15_upgrades_to_the_18_digit_number(people) -> None:
+    full = []
+    for d, seq, region in people:
+        body = f"{region}{d:%Y%m%d}{seq:03d}"
+        full.append(body + ref_check(body))
+    legacy = [v[:6] + v[8:17] for v in full if v[6:8] == "19"]
+    table = elements.check_array("id_card", legacy).to_pylist()
+    assert [r["reason"] for r in table] == ["legacy_15"] * len(legacy)
+    assert [r["normalized"] for r in table] == [v for v in full if v[6:8] == "19"]
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.data())
+def test_uscc_checksum_property(seed, n, data) -> None:
+    """Codes made by the simulator's independent implementation pass; a broken check
+    character or any single changed character of the body fails."""
+    rng = np.random.default_rng(seed)
+    codes = [
+        str(c)
+        for c in sim.uscc_codes(
+            rng,
+            rng.choice(np.array([370202, 370203, 370211, 110105]), n),
+            rng.random(n) < 0.7,
+            rng.integers(1, 4, n),
+        )
+    ]
+    assert all(sim.valid_uscc(c) for c in codes)
+    mutated = []
+    for c in codes:
+        i = data.draw(st.integers(0, 16))
+        other = data.draw(st.sampled_from(USCC_CHARS.replace(c[i], "")))
+        mutated.append(c[:i] + other + c[i + 1 :])
+    got = reasons("uscc", codes + [sim.break_uscc_checksum(c) for c in codes] + mutated)
+    assert got[:n] == [None] * n
+    assert got[n : 2 * n] == ["bad_checksum"] * n
+    assert None not in got[2 * n :]
+
+
+def test_single_value_path_matches_the_batch_path() -> None:
+    values = ["11010519491231002X", "110105491231002", " 11010519491231002x", "bad", None]
+    batch = elements.check_array("id_card", values).to_pylist()
+    singles = [elements.check("id_card", v).as_dict() for v in values]
+    assert singles == batch
+
+
+def test_id_card_cases() -> None:
+    body_future = "11010520990101001"
+    body_region = "99999919800101001"
+    body_1980 = "37020519800101001"  # 四方区, merged into 市北区 in 2012
+    body_2015 = "37020520150101001"
+    body_feb30 = "11010519490230002"
+    assert_cases(
+        "id_card",
+        {
+            "11010519491231002X": None,
+            "110105491231002": "legacy_15",
+            "11010519491231002x": "not_normalized",
+            "１１０１０５１９４９１２３１００２Ｘ": "not_normalized",
+            body_future + ref_check(body_future): "future_birth_date",
+            body_region + ref_check(body_region): "unknown_region",
+            body_1980 + ref_check(body_1980): None,
+            body_2015 + ref_check(body_2015): "region_retired_before_birth",
+            body_feb30 + ref_check(body_feb30): "bad_birth_date",
+            "1101051949123100": "bad_format",
+            None: "empty",
+            "  ": "empty",
+        },
+    )
+    norm = elements.check_array("id_card", ["１１０１０５１９４９１２３１００２Ｘ"]).to_pylist()[0]
+    assert norm["normalized"] == "11010519491231002X"
+    facts = service.id_card_facts("11010519491231002X")
+    assert (facts["birth_date"], facts["sex"], facts["region_code"]) == (
+        "1949-12-31",
+        2,
+        "110105",
+    )
+
+
+def test_simulated_truth_ids_all_valid() -> None:
+    rng = np.random.default_rng(7)
+    n = 3000
+    regions = rng.choice(np.array([370202, 370203, 370211, 370212, 110105, 440305]), n)
+    births = (np.datetime64("1940-01-01") + rng.integers(0, 30000, n)).astype("datetime64[D]")
+    births = np.minimum(births, np.datetime64("2024-12-31"))
+    ids_ = sim.id_card_numbers(regions, births, rng.integers(0, 1000, n))
+    table = elements.check_array("id_card", ids_.tolist())
+    assert all(table.column("valid").to_pylist())
+
+
+def test_uscc_cases() -> None:
+    assert_cases(
+        "uscc",
+        {
+            "91370202MAKH20TP97": None,
+            "91370202MAKH20TP98": "bad_checksum",
+            "91370202makh20tp97": "not_normalized",
+            "91370202MAKH2OTP97": "bad_format",  # letter O is not in the alphabet
+            "": "empty",
+        },
+    )
+
+
+def test_phone_cases() -> None:
+    assert_cases(
+        "mobile",
+        {
+            "13800138000": None,
+            "1380013800": "bad_length_or_prefix",
+            "12800138000": "bad_length_or_prefix",
+            "+86 138 0013 8000": "not_normalized",
+            "138-0013-8000": "not_normalized",
+            "abc": "bad_format",
+        },
+    )
+    assert_cases(
+        "landline",
+        {"0532-88886666": None, "053288886666": "not_normalized", "88886666": "bad_format"},
+    )
+    assert_cases(
+        "phone", {"0532-88886666": None, "13800138000": None, "138001": "bad_length_or_prefix"}
+    )
+    norm = elements.check_array("mobile", ["+86 138 0013 8000"]).column("normalized").to_pylist()
+    assert norm == ["13800138000"]
+    norm = elements.check_array("landline", ["053288886666"]).column("normalized").to_pylist()
+    assert norm == ["0532-88886666"]
+
+
+def test_date_cases() -> None:
+    assert_cases(
+        "date",
+        {
+            "2024-01-31": None,
+            "20240131": None,
+            "2024/01/31": None,
+            "2024.01.31": None,
+            "2024年3月5日": None,
+            "2024-01-31 08:30:00": None,
+            "2024-03": None,
+            "2024/02/30": "bad_format",
+            "31/01/2024": "bad_format",
+            "1872-05-01": "implausible_date",
+            "2035-05-01": "future_date",
+        },
+    )
+    assert_cases("date_any", {"2035-05-01": None, "2024/02/30": "bad_format"})
+    norm = elements.check_array("date", ["20240131", "2024年3月5日", "2024-03"]).to_pylist()
+    assert [r["normalized"] for r in norm] == ["2024-01-31", "2024-03-05", "2024-03"]
+
+
+def test_amount_admin_name_address_code() -> None:
+    assert_cases(
+        "amount",
+        {"1200.50": None, "-3": "negative", "¥1,200.50": "not_normalized", "x": "bad_format"},
+    )
+    assert elements.check_array("amount", ["¥1,200.50"]).column("normalized").to_pylist() == [
+        "1200.50"
+    ]
+    assert_cases(
+        "admin_code",
+        {"370205": None, "370212": None, "379999": "unknown_region", "37021": "bad_format"},
+    )
+    assert_cases(
+        "name",
+        {
+            "张三": None,
+            "阿依古丽·买买提": None,
+            "張三": "traditional_chars",
+            "张三".encode().decode("gbk", "replace"): "bad_chars",
+            "": "empty",
+        },
+    )
+    assert_cases(
+        "address",
+        {
+            "崂山区松岭路12号3号楼": None,
+            "崂山区松岭路": "no_house_number",
+            "嶗山區松嶺路12號": "traditional_chars",
+            "崂山区松岭路１２号": "not_normalized",
+        },
+    )
+    assert_cases("code", {"A-001": None, "A 001": "not_normalized", None: "empty"})
+    with pytest.raises(UnknownElement):
+        elements.check("nope", "x")
+
+
+def test_address_parse_normalise_match() -> None:
+    p = address.parse("青島市嶗山區松嶺路１２號三号楼二单元五〇二室")
+    assert (p.district, p.district_code, p.road, p.number, p.building, p.unit, p.room) == (
+        "崂山区",
+        "370212",
+        "松岭路",
+        "12",
+        "3",
+        "2",
+        "502",
+    )
+    assert address.normalize("香港中路十二号") == "香港中路12号"
+    index = address.BuildingIndex(
+        [("B1", "崂山区松岭路12号3号楼"), ("B2", "市南区香港中路1号1号楼")]
+    )
+    assert index.match(p) == ("B1", "exact")
+    assert index.match(address.parse("松岭路12号3号楼")) == ("B1", "without_district")
+    assert index.match(address.parse("崂山区松岭路99号1号楼")) == (None, "none")
+    table = address.match_many(["崂山区松岭路12号3号楼", None], index).to_pylist()
+    assert [r["building_id"] for r in table] == ["B1", None]
+
+
+def test_validate_file_jsonl(tmp_path) -> None:
+    import io
+
+    import orjson
+
+    f = tmp_path / "ids.txt"
+    f.write_text("11010519491231002X\n110105491231002\nbad\n\n", encoding="utf-8")
+    out = io.StringIO()
+    totals = service.validate_file("id_card", f, out)
+    rows = [orjson.loads(line) for line in out.getvalue().splitlines()]
+    assert totals == {"values": 4, "valid": 1, "invalid": 3}
+    assert rows[1] == {
+        "value": "110105491231002",
+        "valid": False,
+        "normalized": "11010519491231002X",
+        "reason": "legacy_15",
+    }
+    assert set(rows[0]) == {"value", "valid", "normalized", "reason"}
