@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from citybrain.catalog import service, vocab
-from citybrain.config import get_settings
-from citybrain.store.ops import session_scope
-from citybrain.store.runtime import Stores
+from citybrain.store.runtime import open_session
 
 console = Console()
 
 
-@contextmanager
-def _session() -> Iterator[Any]:
-    stores = Stores.from_settings(get_settings())
-    try:
-        stores.migrate()
-        with session_scope(stores.sessions) as session:
-            yield session
-    finally:
-        stores.close()
 
 
 def register(root: typer.Typer) -> None:
@@ -38,7 +26,7 @@ def register(root: typer.Typer) -> None:
         manifest: Path = typer.Argument(..., help="manifest.yaml of a delivery"),  # noqa: B008
     ) -> None:
         """Register every dataset a delivery manifest lists (idempotent; changes are versioned)."""
-        with _session() as session:
+        with open_session() as session:
             result = service.register_manifest(session, manifest)
         console.print(
             f"registered: {len(result.created)} new, {len(result.updated)} changed, "
@@ -54,7 +42,7 @@ def register(root: typer.Typer) -> None:
         grade: str = typer.Option(None, help="core | important | general"),
     ) -> None:
         """Search the catalog by keyword, department, theme and grade."""
-        with _session() as session:
+        with open_session() as session:
             page, total = service.search(session, q, department, theme, grade, limit=1000)
             table = Table("id", "名称 / title", "部门", "共享", "开放", "分级", "周期", "版本")
             for d in page:
@@ -74,7 +62,7 @@ def register(root: typer.Typer) -> None:
     @group.command("show")
     def show(dataset_id: str) -> None:
         """Show one entry with its fields."""
-        with _session() as session:
+        with open_session() as session:
             d = service.get_dataset(session, dataset_id)
             console.print(f"[bold]{d.id}[/bold] {d.title} v{d.version} ({d.status})")
             console.print(
@@ -91,7 +79,7 @@ def register(root: typer.Typer) -> None:
     @group.command("versions")
     def versions(dataset_id: str) -> None:
         """List every version of an entry."""
-        with _session() as session:
+        with open_session() as session:
             table = Table("version", "changed_at", "note")
             for v in service.versions(session, dataset_id):
                 table.add_row(str(v.version), v.changed_at.isoformat(), v.note)
@@ -100,7 +88,7 @@ def register(root: typer.Typer) -> None:
     @group.command("lineage")
     def lineage(dataset_id: str) -> None:
         """Column lineage edges into and out of a dataset."""
-        with _session() as session:
+        with open_session() as session:
             edges = service.lineage(session, dataset_id)
             edges += service.lineage(session, dataset_id.replace(".", "__"))
             table = Table("from", "to", "transform")

@@ -7,7 +7,7 @@ nothing is ever lost, and ``catalog_lineage`` holds column-level edges between l
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,11 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from citybrain.store.ops import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from citybrain.store.ops import Base, utcnow
 
 
 class CatalogDataset(Base):

@@ -13,25 +13,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from citybrain.config import get_settings
 from citybrain.events import service
-from citybrain.store.ops import session_scope
-from citybrain.store.runtime import Stores
+from citybrain.store.runtime import open_session
 
 console = Console()
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    stores = Stores.from_settings(get_settings())
-    try:
-        stores.migrate()
-        with session_scope(stores.sessions) as session:
-            yield session
-    finally:
-        stores.close()
 
 
 @contextmanager
@@ -59,7 +47,7 @@ def register(root: typer.Typer) -> None:
         city_dir: Annotated[Path, typer.Argument(help="city directory with geo/*.geojson")],
     ) -> None:
         """Load districts, streets, communities, grid cells and buildings (replaces them)."""
-        with _progress("load grids") as progress, _session() as session:
+        with _progress("load grids") as progress, open_session() as session:
             counts = service.load_city(session, city_dir, progress)
         console.print(f"loaded {counts} / 网格已导入")
 
@@ -70,7 +58,7 @@ def register(root: typer.Typer) -> None:
         export: Annotated[bool, typer.Option(help="print the catalogue as YAML")] = False,
     ) -> None:
         """Show the case catalogue (事项清单); --reload loads the YAML, --export prints it."""
-        with _session() as session:
+        with open_session() as session:
             if reload or file:
                 changed = service.load_categories(session, file or service.CATEGORIES_FILE)
                 console.print(f"catalogue loaded: {changed} changed / 事项清单已加载")
@@ -95,7 +83,7 @@ def register(root: typer.Typer) -> None:
         batch: Annotated[int, typer.Option(min=1, max=10_000)] = 2000,
     ) -> None:
         """Send a city's citizen reports and video detections through intake (idempotent)."""
-        with _progress("replay") as progress, _session() as session:
+        with _progress("replay") as progress, open_session() as session:
             result = service.replay_city(session, city_dir, batch, progress=progress)
         console.print(result.model_dump(exclude={"items"}))
 
@@ -104,7 +92,7 @@ def register(root: typer.Typer) -> None:
         now: Annotated[datetime | None, typer.Option(help="check as of this time (UTC)")] = None,
     ) -> None:
         """Flag overdue cases and escalate them one level (run it from a timer)."""
-        with _session() as session:
+        with open_session() as session:
             escalations = service.check_sla(session, now)
         console.print(f"{len(escalations)} case(s) escalated / 超期升级")
 
@@ -116,7 +104,7 @@ def register(root: typer.Typer) -> None:
         """Evaluation ranking (综合评价): filed, close and on-time rates, score."""
         if by not in ("department", "grid", "district"):
             raise typer.BadParameter("choose department, grid or district")
-        with _session() as session:
+        with open_session() as session:
             rows = service.compute_metrics(session, by)
         table = Table("rank", by, "立案", "结案率", "按期结案率", "返工率", "延期率", "score")
         for m in rows[:top]:
@@ -138,14 +126,14 @@ def register(root: typer.Typer) -> None:
     ) -> None:
         """Store today's month-to-date evaluation for trend charts (idempotent per day)."""
         when: date | None = day.date() if day else None
-        with _session() as session:
+        with open_session() as session:
             rows = service.take_snapshot(session, when)
         console.print(f"{rows} snapshot rows / 快照已保存")
 
     @group.command("lookup")
     def lookup(lon: float, lat: float) -> None:
         """Which grid holds a point, and who answers for it."""
-        with _session() as session:
+        with open_session() as session:
             code = service.lookup_points(session, np.array([lon]), np.array([lat]))[0]
             if code is None:
                 console.print("outside the city / 不在本市网格内")

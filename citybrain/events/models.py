@@ -6,7 +6,7 @@ evaluation is plain SQL aggregation on either engine (no date arithmetic in SQL)
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -23,11 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from citybrain.store.ops import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from citybrain.store.ops import Base, utcnow
 
 
 class Area(Base):

@@ -9,17 +9,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from citybrain.config import get_settings
 from citybrain.indicators import scoring, service
-from citybrain.store.runtime import Stores
+from citybrain.store.runtime import Stores, open_stores
 
 console = Console()
-
-
-def _stores() -> Stores:
-    stores = Stores.from_settings(get_settings())
-    stores.migrate()
-    return stores
 
 
 def _compute(stores: Stores, period: date | None) -> None:
@@ -52,11 +45,8 @@ def register(root: typer.Typer) -> None:
         period: str = typer.Option(None, help="Period date YYYY-MM-DD (default today, UTC)."),
     ) -> None:
         """Compute every indicator and store the values (recomputing a period replaces it)."""
-        stores = _stores()
-        try:
+        with open_stores() as stores:
             _compute(stores, date.fromisoformat(period) if period else None)
-        finally:
-            stores.close()
 
     root.add_typer(group, name="indicators")
 
@@ -69,15 +59,12 @@ def register(root: typer.Typer) -> None:
         """One-click city health check (一键体检): scores, roll-ups, problems, HTML + PDF report."""
         from pathlib import Path
 
-        stores = _stores()
-        try:
+        with open_stores() as stores:
             day = date.fromisoformat(period) if period else None
             _compute(stores, day)
             result = service.run_checkup(
                 stores, day, Path(out) if out else None, recompute=False, pdf=pdf
             )
-        finally:
-            stores.close()
         overall = result.summary["overall"]
         console.print(
             f"checkup {result.id}: overall {overall['score']} "

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from citybrain.store.ops import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from citybrain.store.ops import Base, utcnow
 
 
 class IndicatorValue(Base):

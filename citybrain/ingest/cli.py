@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from citybrain.config import get_settings
 from citybrain.ingest import service
 from citybrain.ingest.models import IngestRun
 from citybrain.store.ops import session_scope
-from citybrain.store.runtime import Stores
+from citybrain.store.runtime import Stores, open_stores
 
 console = Console()
 
 
-@contextmanager
-def _stores() -> Iterator[Stores]:
-    stores = Stores.from_settings(get_settings())
-    try:
-        stores.migrate()
-        yield stores
-    finally:
-        stores.close()
 
 
 def run_with_progress(stores: Stores, job_ids: list[str], force: bool, trigger: str) -> int:
@@ -67,7 +55,7 @@ def register(root: typer.Typer) -> None:
     @group.command("sync")
     def sync() -> None:
         """Create or refresh a load job for every catalog entry."""
-        with _stores() as stores, session_scope(stores.sessions) as session:
+        with open_stores() as stores, session_scope(stores.sessions) as session:
             out = service.sync_jobs_from_catalog(session)
         console.print(
             f"jobs: {len(out['created'])} new, {len(out['updated'])} changed, "
@@ -80,7 +68,7 @@ def register(root: typer.Typer) -> None:
         force: bool = typer.Option(False, help="Load even if the source is unchanged"),
     ) -> None:
         """Run loads now (all jobs when none is named)."""
-        with _stores() as stores:
+        with open_stores() as stores:
             if not job_ids:
                 with session_scope(stores.sessions) as session:
                     job_ids = [j.id for j in service.list_jobs(session) if j.enabled]
@@ -93,7 +81,7 @@ def register(root: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="Only list what is due"),
     ) -> None:
         """Run the loads that are due by their dataset's update cycle (call it from cron)."""
-        with _stores() as stores:
+        with open_stores() as stores:
             with session_scope(stores.sessions) as session:
                 due = [j.id for j in service.due_jobs(session)]
             console.print(f"{len(due)} due / 到期任务 {len(due)} 个: {', '.join(due) or '-'}")
@@ -108,7 +96,7 @@ def register(root: typer.Typer) -> None:
         limit: int = typer.Option(30, help="How many"),
     ) -> None:
         """Recent load runs with counts and errors."""
-        with _stores() as stores, session_scope(stores.sessions) as session:
+        with open_stores() as stores, session_scope(stores.sessions) as session:
             table = Table("run", "job", "status", "read", "loaded", "quar.", "unch.", "s", "error")
             for r in service.list_runs(session, job, None, limit):
                 table.add_row(
@@ -127,7 +115,7 @@ def register(root: typer.Typer) -> None:
     @group.command("status")
     def status() -> None:
         """Every dataset with its row counts in the lake."""
-        with _stores() as stores:
+        with open_stores() as stores:
             rows = service.dataset_counts(stores)
         table = Table("dataset", "名称", "raw", "curated", "quarantine", "last run")
         for r in rows:
@@ -144,7 +132,7 @@ def register(root: typer.Typer) -> None:
     @group.command("quarantine")
     def quarantine(dataset_id: str, limit: int = typer.Option(50, help="How many")) -> None:
         """Rows of a dataset that could not be read or typed, with row number and reason."""
-        with _stores() as stores:
+        with open_stores() as stores:
             rows, total = service.quarantine(stores.lake, dataset_id, limit)
         table = Table("row", "line", "column", "reason", "value")
         for r in rows:

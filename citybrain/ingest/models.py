@@ -6,17 +6,13 @@ reads: counts, duration, source fingerprint, status and the bilingual error of e
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from citybrain.store.ops import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from citybrain.store.ops import Base, utcnow
 
 
 class IngestJob(Base):

@@ -6,10 +6,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from citybrain.config import get_settings
 from citybrain.org import service
-from citybrain.store.ops import session_scope
-from citybrain.store.runtime import Stores
+from citybrain.store.runtime import open_session
 
 console = Console()
 
@@ -20,27 +18,17 @@ def register(root: typer.Typer) -> None:
     @group.command("seed")
     def seed() -> None:
         """Load the default districts and departments (idempotent)."""
-        stores = Stores.from_settings(get_settings())
-        try:
-            stores.migrate()
-            with session_scope(stores.sessions) as session:
-                changed = service.seed_defaults(session)
-                totals = service.counts(session)
-        finally:
-            stores.close()
+        with open_session() as session:
+            changed = service.seed_defaults(session)
+            totals = service.counts(session)
         console.print(f"seeded: {changed} changed; {totals} / 初始化完成")
 
     @group.command("list")
     def list_all() -> None:
         """Show districts and departments."""
-        stores = Stores.from_settings(get_settings())
-        try:
-            stores.migrate()
-            with session_scope(stores.sessions) as session:
-                districts = service.list_districts(session)
-                departments = service.list_departments(session)
-        finally:
-            stores.close()
+        with open_session() as session:
+            districts = service.list_districts(session)
+            departments = service.list_departments(session)
         table = Table("code", "区市 / district", "kind")
         for d in districts:
             table.add_row(d.code, d.name_zh, d.kind)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from citybrain.store.ops import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from citybrain.store.ops import Base, utcnow
 
 
 class District(Base):

@@ -5,15 +5,17 @@ The API app, the CLI and tests each build one :class:`Stores`; nothing reads glo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from citybrain.config import Settings
+from citybrain.config import Settings, get_settings
 from citybrain.store import migrate
 from citybrain.store.lake import DuckDBLake, open_lake
-from citybrain.store.ops import create_engine, make_session_factory, ping
+from citybrain.store.ops import create_engine, make_session_factory, ping, session_scope
 
 
 @dataclass
@@ -41,3 +43,21 @@ class Stores:
     def close(self) -> None:
         self.lake.close()
         self.engine.dispose()
+
+
+@contextmanager
+def open_stores(settings: Settings | None = None) -> Iterator[Stores]:
+    """The stores of one CLI command: migrated on entry, closed on exit."""
+    stores = Stores.from_settings(settings or get_settings())
+    try:
+        stores.migrate()
+        yield stores
+    finally:
+        stores.close()
+
+
+@contextmanager
+def open_session(settings: Settings | None = None) -> Iterator[Session]:
+    """One unit of work on freshly opened stores, for CLI commands that need only the ops DB."""
+    with open_stores(settings) as stores, session_scope(stores.sessions) as session:
+        yield session
