@@ -115,3 +115,22 @@ def events_metric(ctx: Context, metric: str, source: str | None = None) -> Value
     if not values:
         raise SourceUnavailable("no cases yet", "尚无案件")
     return values
+
+
+@source("quality.score")
+def quality_score(ctx: Context) -> Values:
+    """Row-weighted data-quality score of the latest scans, city-wide and by district."""
+    with ctx.stores.sessions() as session:
+        overall = _call("quality", "overall_score", session)
+        by_district = _call("quality", "district_scores", session)
+    if overall is None:
+        raise SourceUnavailable("no quality scan yet", "尚未进行质量检查")
+    return {CITY: float(overall)} | {
+        ("district", code): float(score) for code, score in by_district.items()
+    }
+
+
+@source("quality.open_tickets")
+def quality_open_tickets(ctx: Context) -> Values:
+    with ctx.stores.sessions() as session:
+        return {CITY: float(_call("quality", "open_ticket_count", session))}

@@ -180,7 +180,10 @@ def check_array(code: str, values: pa.Array | pa.ChunkedArray | list) -> pa.Tabl
     names = ("value", "valid", "normalized", "reason")
     types = (pa.string(), pa.bool_(), pa.string(), pa.string())
     return pa.table(
-        {n: pa.array([r[i] for r in rows], t) for i, (n, t) in enumerate(zip(names, types))}
+        {
+            n: pa.array([r[i] for r in rows], t)
+            for i, (n, t) in enumerate(zip(names, types, strict=True))
+        }
     )
 
 

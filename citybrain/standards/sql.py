@@ -23,7 +23,7 @@ import duckdb
 from citybrain.standards import regions
 
 #: Bump when any macro changes; the lake reinstalls when its marker differs.
-VERSION = 9
+VERSION = 12
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -83,6 +83,31 @@ def _traditional_chars() -> str:
     return "".join(c for c, s in zip(chars, converted, strict=True) if c != s)
 
 
+def _gbk_chars(lead: tuple[int, int], trail: tuple[int, int]) -> str:
+    out = []
+    for c in range(0x4E00, 0xA000):
+        try:
+            b = chr(c).encode("gbk")
+        except UnicodeEncodeError:
+            continue
+        if len(b) == 2 and lead[0] <= b[0] <= lead[1] and trail[0] <= b[1] <= trail[1]:
+            out.append(chr(c))
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _mojibake_pattern() -> str:
+    """Regex of the first two characters of UTF-8 Chinese read as GBK (the usual 乱码).
+
+    UTF-8 Chinese is bytes ``L C C L C C`` (L = 0xE4-0xE9, C = 0x80-0xBF); read as GBK the
+    pairs are ``(L, C)`` then ``(C, L)``. Either character alone can be a real name character
+    (婧 is E6 BA), the pair practically never is.
+    """
+    first = _gbk_chars((0xE4, 0xE9), (0x80, 0xBF))
+    second = _gbk_chars((0x80, 0xBF), (0xE4, 0xE9))
+    return f"\ufffd|[{first}][{second}]"
+
+
 @lru_cache(maxsize=1)
 def _gb2312_hanzi() -> str:
     """The 6,763 hanzi of GB 2312: what a correctly encoded personal name is written in."""
@@ -125,6 +150,7 @@ def macro_statements() -> list[str]:
     # personal and organisation names: GB 2312 hanzi, the middle dot of minority names,
     # Latin letters, digits and brackets (企业名称); anything else is garbling (乱码)
     name_bad = _sql_str("[^" + _gb2312_hanzi() + "·A-Za-z0-9()（）\\- ]")
+    garbled = _sql_str(_mojibake_pattern())
     m = "CREATE OR REPLACE MACRO"
     return [
         "DROP TYPE IF EXISTS std_region",
@@ -310,13 +336,14 @@ def macro_statements() -> list[str]:
         "THEN CAST(std_amount_parse(v) AS VARCHAR) END",
         # -- personal names: simplified hanzi of GB 2312 (and the middle dot of minority names)
         f"{m} std_name_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        f"WHEN regexp_matches(CAST(v AS VARCHAR), {garbled}) THEN 'bad_chars' "
         f"WHEN regexp_matches(CAST(v AS VARCHAR), {trad}) THEN 'traditional_chars' "
         f"WHEN regexp_matches(CAST(v AS VARCHAR), {name_bad}) THEN 'bad_chars' "
         "ELSE NULL END",
         f"{m} std_name_norm(v) AS CASE WHEN std_name_reason(v) IS NULL THEN CAST(v AS VARCHAR) END",
         # -- addresses: the set-wise pre-check; parsing and matching are in address.py
         f"{m} std_address_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
-        "WHEN regexp_matches(CAST(v AS VARCHAR), '\ufffd') THEN 'bad_chars' "
+        f"WHEN regexp_matches(CAST(v AS VARCHAR), {garbled}) THEN 'bad_chars' "
         f"WHEN regexp_matches(CAST(v AS VARCHAR), {trad}) THEN 'traditional_chars' "
         "WHEN regexp_matches(CAST(v AS VARCHAR), '[\uff01-\uff5e\u3000]') "
         "  THEN 'not_normalized' "

@@ -20,5 +20,5 @@ def test_demo_again_reuses_everything(demo_home: Path) -> None:
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "reusing the demo city" in again.stdout
-    assert "✓ indicators" in again.stdout
+    assert "✓ indicators" in again.stdout and "✓ quality" in again.stdout
     assert len(list((demo_home / "reports").glob("checkup-*.html"))) == 2

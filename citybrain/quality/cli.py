@@ -1,0 +1,118 @@
+"""``citybrain quality``: department scorecards and rectification tickets."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from citybrain.config import get_settings
+from citybrain.quality import service
+from citybrain.store.ops import session_scope
+from citybrain.store.runtime import Stores
+
+console = Console()
+
+
+def register(root: typer.Typer) -> None:
+    group = typer.Typer(
+        help="Data quality and rectification / 数据质量与整改", no_args_is_help=True
+    )
+
+    @group.command("scan")
+    def scan(
+        load_ref: str = typer.Option("", help="Label of the load being checked (e.g. a run id)."),
+    ) -> None:
+        """Scan every loaded catalog dataset; open, update or close tickets (one query each)."""
+        from rich.progress import Progress
+
+        from citybrain.catalog import service as catalog
+
+        stores = Stores.from_settings(get_settings())
+        try:
+            stores.migrate()
+            with session_scope(stores.sessions) as session:
+                total = len(catalog.list_datasets(session))
+                with Progress(console=console, transient=True) as bar:
+                    task = bar.add_task("scanning / 质量检查", total=total)
+                    scans = service.scan_catalog(
+                        session,
+                        stores.lake,
+                        load_ref=load_ref,
+                        progress=lambda _: bar.advance(task),
+                    )
+                score = service.overall_score(session)
+                tickets = service.open_ticket_count(session)
+        finally:
+            stores.close()
+        console.print(
+            f"{len(scans)} datasets scanned, score {score}, {tickets} open tickets "
+            f"/ 已检查 {len(scans)} 个数据集，综合得分 {score}，待整改工单 {tickets} 张"
+        )
+
+    @group.command("scorecards")
+    def scorecards() -> None:
+        """Department scorecards from the latest scan of each dataset."""
+        stores = Stores.from_settings(get_settings())
+        try:
+            stores.migrate()
+            with session_scope(stores.sessions) as session:
+                cards = service.scorecards(session)
+        finally:
+            stores.close()
+        table = Table("部门 / department", "score", "datasets", "rows", "open", "overdue")
+        for c in cards:
+            table.add_row(
+                c["department"],
+                "-" if c["score"] is None else f"{c['score']:.1f}",
+                str(c["datasets"]),
+                str(c["rows"]),
+                str(c["open_tickets"]),
+                str(c["overdue_tickets"]),
+            )
+        console.print(table)
+
+    @group.command("tickets")
+    def tickets(
+        department: str = typer.Option(None, help="Only this department."),
+        all_states: bool = typer.Option(False, "--all", help="Include closed tickets."),
+    ) -> None:
+        """List rectification tickets (整改工单)."""
+        stores = Stores.from_settings(get_settings())
+        try:
+            stores.migrate()
+            with session_scope(stores.sessions) as session:
+                rows = service.list_tickets(
+                    session, department=department, active_only=not all_states
+                )
+        finally:
+            stores.close()
+        table = Table("id", "dataset", "rule", "state", "failed", "due")
+        for t in rows:
+            table.add_row(
+                str(t.id),
+                t.dataset,
+                t.rule_key,
+                t.state,
+                f"{t.failed}/{t.checked}",
+                t.due_at.date().isoformat(),
+            )
+        console.print(table)
+
+    @group.command("ticket")
+    def ticket_action(
+        ticket_id: int = typer.Argument(...),
+        action: str = typer.Argument(..., help="acknowledge | resolve | reopen"),
+        note: str = typer.Option("", help="Note for the history."),
+    ) -> None:
+        """Move a ticket: acknowledge, resolve (claim fixed) or reopen."""
+        stores = Stores.from_settings(get_settings())
+        try:
+            stores.migrate()
+            with session_scope(stores.sessions) as session:
+                t = service.transition(session, ticket_id, action, "cli", note)
+                console.print(f"ticket {t.id}: {t.state}")
+        finally:
+            stores.close()
+
+    root.add_typer(group, name="quality")

@@ -1,0 +1,31 @@
+"""Errors of the quality domain."""
+
+from __future__ import annotations
+
+from citybrain.errors import Conflict, InvalidInput, NotFound
+
+
+class TicketNotFound(NotFound):
+    code = "quality_ticket_not_found"
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(
+            f"ticket {ticket_id} not found", f"未找到工单 {ticket_id}", ticket=ticket_id
+        )
+
+
+class TicketStateError(Conflict):
+    code = "quality_ticket_state"
+
+    def __init__(self, ticket_id: int, state: str, action: str) -> None:
+        super().__init__(
+            f"ticket {ticket_id} is {state}; cannot {action}",
+            f"工单 {ticket_id} 当前状态为 {state},不能执行 {action}",
+            ticket=ticket_id,
+            state=state,
+            action=action,
+        )
+
+
+class DatasetNotScannable(InvalidInput):
+    code = "quality_dataset_not_scannable"

@@ -1,0 +1,384 @@
+"""Quality rules in six dimensions, derived from a dataset's fields and data elements.
+
+A rule is two SQL predicates over one row: ``applies`` (is this row checked) and ``fails``
+(does it break the rule). The engine folds every rule of a dataset into one aggregate query,
+so the builders here are pure functions: they return SQL text and touch no database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zlib
+from dataclasses import dataclass, field
+
+from citybrain.standards import service as standards
+from citybrain.store.lake import quote_ident
+
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    "completeness": ("完整性", "completeness"),
+    "validity": ("有效性", "validity"),
+    "uniqueness": ("唯一性", "uniqueness"),
+    "consistency": ("一致性", "consistency"),
+    "timeliness": ("及时性", "timeliness"),
+    "referential": ("关联性", "referential integrity"),
+    "custom": ("自定义", "custom"),
+}
+
+#: Days a dataset may lag behind its update cycle before it is stale.
+CYCLE_DAYS = {
+    "realtime": 1,
+    "hourly": 1,
+    "daily": 2,
+    "weekly": 8,
+    "monthly": 35,
+    "quarterly": 100,
+    "yearly": 370,
+    "annual": 370,
+}
+
+_SEX_FIELD = re.compile(r"^(性别|sex|xb|gender|aac004)$", re.IGNORECASE)
+_BIRTH_FIELD = re.compile(r"(出生日期|birth_date|^csrq$|aac006)", re.IGNORECASE)
+_FUTURE_OK = re.compile(r"(有效期|到期|截止|expir|valid_until|end_date)", re.IGNORECASE)
+#: Elements a record is incomplete without (an empty optional code or amount is no defect).
+_REQUIRED_ELEMENTS = {"id_card", "name", "phone", "address"}
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    name: str
+    element: str = "none"
+    type: str = "string"
+    label: str = ""
+    required: bool | None = None
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What quality needs to know of a dataset: its lake table, owner and fields."""
+
+    id: str
+    department: str
+    schema: str
+    table: str
+    fields: tuple[FieldInfo, ...]
+    primary_key: tuple[str, ...] = ()
+    update_cycle: str = ""
+    record_field: str | None = None
+    title: str = ""
+    #: Column giving delivery order (``_cb_row`` in the lake): the first copy of a duplicate
+    #: is the original, later copies fail.
+    row_order: str | None = None
+    #: An address field whose leading district name (市南区…) attributes rows to districts.
+    district_field: str | None = None
+
+    @property
+    def lake_table(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    def field(self, name: str) -> FieldInfo | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check. ``fails`` and ``applies`` are SQL predicates; ``unique_by`` asks the engine
+    for a duplicate count over those columns (a window in the same scan)."""
+
+    key: str
+    dimension: str
+    field: str
+    description: str
+    fails: str
+    applies: str = "TRUE"
+    unique_by: tuple[str, ...] = ()
+    weight: float = 1.0
+    sample_columns: tuple[str, ...] = field(default=())
+    window: tuple[str, str] | None = None  # (alias, window expression) added to the scan
+    #: (alias, SQL of a derived table with a ``_k`` key column, SQL key expression over the
+    #: dataset row): the engine LEFT JOINs it once, so a cross-dataset rule is one hash join.
+    join: tuple[str, str, str] | None = None
+    #: SQL expression telling why a failing row fails (an element's reason code), for samples.
+    reason: str = ""
+
+
+def _q(name: str) -> str:
+    return quote_ident(name)
+
+
+#: The district (区/县/县级市) at the front of an address, after optional province and city.
+DISTRICT_PATTERN = "^(?:山东省)?(?:青岛市)?(.{1,6}?[区县市])"
+
+
+def district_sql(address_field: str) -> str:
+    return (
+        f"nullif(regexp_extract(CAST({_q(address_field)} AS VARCHAR), '{DISTRICT_PATTERN}', 1), '')"
+    )
+
+
+def _blank(col: str) -> str:
+    return f"({col} IS NULL OR trim(CAST({col} AS VARCHAR)) = '')"
+
+
+def completeness(f: FieldInfo) -> Rule:
+    col = _q(f.name)
+    return Rule(
+        f"completeness:{f.name}",
+        "completeness",
+        f.name,
+        f"{f.label or f.name} 不能为空 / must not be empty",
+        _blank(col),
+    )
+
+
+def validity(f: FieldInfo, element: str | None = None) -> Rule:
+    col = _q(f.name)
+    element = element or f.element
+    if element == "date" and _FUTURE_OK.search(f"{f.name} {f.label}"):
+        element = "date_any"
+    reason, _ = standards.element_sql(element, col)
+    return Rule(
+        f"validity:{f.name}",
+        "validity",
+        f.name,
+        f"{f.label or f.name} 符合数据元 {element} / conforms to element {element}",
+        f"{reason} IS NOT NULL",
+        applies=f"NOT {_blank(col)}",
+        reason=reason,
+    )
+
+
+def uniqueness(columns: tuple[str, ...]) -> Rule:
+    name = "+".join(columns)
+    applies = " AND ".join(f"NOT {_blank(_q(c))}" for c in columns)
+    return Rule(
+        f"uniqueness:{name}",
+        "uniqueness",
+        name,
+        f"{name} 不得重复(首条之后的重复记录) / must be unique (copies after the first)",
+        "_dup_{i} > 1",
+        applies=applies,
+        unique_by=columns,
+    )
+
+
+def id_birth_consistency(id_field: str, birth_field: str) -> Rule:
+    i, b = _q(id_field), _q(birth_field)
+    return Rule(
+        f"consistency:{id_field}~{birth_field}",
+        "consistency",
+        birth_field,
+        f"{birth_field} 与身份证号中的出生日期一致 / matches the birth date in {id_field}",
+        f"std_id_birth_raw(CAST({i} AS VARCHAR)) <> std_date_ymd({b})",
+        # only values valid on their own: an impossible date is a validity failure, not this
+        applies=f"std_id_usable(CAST({i} AS VARCHAR)) AND std_date_reason({b}, false) IS NULL",
+    )
+
+
+def id_sex_consistency(id_field: str, sex_field: str) -> Rule:
+    i, s = _q(id_field), _q(sex_field)
+    return Rule(
+        f"consistency:{id_field}~{sex_field}",
+        "consistency",
+        sex_field,
+        f"{sex_field} 与身份证号性别位一致 / matches the sex digit of {id_field}",
+        f"std_id_sex_raw(CAST({i} AS VARCHAR)) <> std_sex_code({s})",
+        applies=f"std_id_usable(CAST({i} AS VARCHAR)) AND std_sex_code({s}) IS NOT NULL",
+    )
+
+
+def date_order(earlier: str, later: str, max_days: int | None = None) -> Rule:
+    """``later`` is not before ``earlier`` (and, with ``max_days``, not too long after)."""
+    e, la = f"std_date_parse({_q(earlier)})", f"std_date_parse({_q(later)})"
+    fails = f"{la} < {e}"
+    text = f"{later} 不早于 {earlier}"
+    if max_days is not None:
+        fails = f"({fails} OR date_diff('day', {e}, {la}) > {int(max_days)})"
+        text += f" 且不晚于 {max_days} 天"
+    return Rule(
+        f"timeliness:{earlier}->{later}",
+        "timeliness",
+        later,
+        f"{text} / {later} follows {earlier} in time",
+        fails,
+        applies=f"{e} IS NOT NULL AND {la} IS NOT NULL",
+    )
+
+
+def freshness(record_field: str, cycle: str, as_of_sql: str = "current_date") -> Rule:
+    """Dataset-level: the newest record is within the update cycle (plus tolerance)."""
+    days = CYCLE_DAYS.get(cycle, 35)
+    col = f"std_date_parse({_q(record_field)})"
+    return Rule(
+        f"timeliness:freshness:{record_field}",
+        "timeliness",
+        record_field,
+        f"最新记录距今不超过更新周期 {cycle}({days} 天) / newest record within the {cycle} "
+        "update cycle",
+        f"_fresh_{_slug(record_field)} < {as_of_sql} - INTERVAL {days} DAY",
+        applies=f"{col} IS NOT NULL",
+        window=(f"_fresh_{_slug(record_field)}", f"max({col}) OVER ()"),
+    )
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() and c.isascii() else "_" for c in name) + str(
+        zlib.crc32(name.encode()) % 100000
+    )
+
+
+def referential(fld: str, ref_table: str, ref_column: str) -> Rule:
+    """Each value exists in ``ref_table.ref_column`` (a registry or another dataset)."""
+    schema, _, table = ref_table.partition(".")
+    target = f"{_q(schema)}.{_q(table)}" if table else _q(schema)
+    col = _q(fld)
+    alias = f"_ref_{_slug(ref_table + '.' + ref_column)}"
+    return Rule(
+        f"referential:{fld}->{ref_table}.{ref_column}",
+        "referential",
+        fld,
+        f"{fld} 存在于 {ref_table}.{ref_column} / exists in {ref_table}.{ref_column}",
+        f"{alias}__k IS NULL",
+        applies=f"NOT {_blank(col)}",
+        join=(
+            alias,
+            f"SELECT DISTINCT CAST({_q(ref_column)} AS VARCHAR) AS _k, TRUE AS _v FROM {target}",
+            f"CAST({col} AS VARCHAR)",
+        ),
+    )
+
+
+def matches_reference(
+    fld: str,
+    key_field: str,
+    ref_table: str,
+    ref_key: str,
+    ref_field: str,
+    key_element: str = "id_card",
+    label: str = "",
+) -> Rule:
+    """Cross-dataset consistency: where the row's key (normalised by its data element) is in
+    the reference dataset, ``fld`` equals the reference's ``ref_field`` (e.g. the name held
+    by the household register for that citizen ID). Keys the reference holds more than one
+    value for are left out: the reference itself is unsure there."""
+    schema, _, table = ref_table.partition(".")
+    target = f"{_q(schema)}.{_q(table)}" if table else _q(schema)
+
+    def key_norm(expr: str) -> str:
+        if key_element == "id_card":  # the compact as-delivered form (valid or legacy 15)
+            return f"std_id_key(CAST({expr} AS VARCHAR))"
+        return standards.element_sql(key_element, expr)[1]
+
+    alias = f"_ref_{_slug(key_field + '>' + ref_table + '.' + ref_field + '.' + ref_key)}"
+    col = _q(fld)
+    return Rule(
+        f"consistency:{fld}=={ref_table}.{ref_field}",
+        "consistency",
+        fld,
+        f"{label or fld} 与 {ref_table}.{ref_field} 一致 / matches {ref_table}.{ref_field}",
+        f"trim(CAST({col} AS VARCHAR)) <> {alias}__v",
+        applies=f"{alias}__v IS NOT NULL AND NOT {_blank(col)}",
+        join=(
+            alias,
+            f"SELECT {key_norm(_q(ref_key))} AS _k, min(trim(CAST({_q(ref_field)} AS "
+            f"VARCHAR))) AS _v FROM {target} WHERE {key_norm(_q(ref_key))} IS NOT NULL "
+            f"GROUP BY 1 HAVING count(DISTINCT trim(CAST({_q(ref_field)} AS VARCHAR))) = 1",
+            key_norm(_q(key_field)),
+        ),
+        sample_columns=(key_field,),
+        reason=f"{alias}__v",
+    )
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def value_set(fld: str, allowed: list[str], label: str = "") -> Rule:
+    """The value is one of ``allowed`` (a code list the steward configures, e.g. 人员状态).
+
+    The codes are configuration written into the rule's SQL as quoted literals, like the
+    text of a custom SQL rule; data values never are."""
+    col = _q(fld)
+    codes = ", ".join(_literal(v) for v in allowed)
+    return Rule(
+        f"validity:set:{fld}",
+        "validity",
+        fld,
+        f"{label or fld} 取值在代码表内 / value in the code list ({len(allowed)} codes)",
+        f"NOT list_contains([{codes}], CAST({col} AS VARCHAR))",
+        applies=f"NOT {_blank(col)}",
+    )
+
+
+def unique_rows(columns: tuple[str, ...]) -> Rule:
+    """Every row whose key occurs more than once fails (all copies, as Great Expectations'
+    ``expect_column_values_to_be_unique`` counts them; :func:`uniqueness` counts only the
+    copies after the first, which is what a department has to delete)."""
+    name = "+".join(columns)
+    alias = f"_n_{_slug(name)}"
+    return Rule(
+        f"uniqueness:all:{name}",
+        "uniqueness",
+        name,
+        f"{name} 不得重复(含首条) / must be unique (every copy)",
+        f"{alias} > 1",
+        applies=" AND ".join(f"NOT {_blank(_q(c))}" for c in columns),
+        window=(alias, f"count(*) OVER (PARTITION BY {', '.join(_q(c) for c in columns)})"),
+    )
+
+
+def outlier(fld: str, factor: float = 500.0) -> Rule:
+    """An amount far outside what the dataset itself holds: above ``factor`` times the median
+    of its positive values (a learned bound, computed in the same scan)."""
+    col = f"std_amount_parse({_q(fld)})"
+    alias = f"_median_{_slug(fld)}"
+    return Rule(
+        f"validity:range:{fld}",
+        "validity",
+        fld,
+        f"{fld} 不超过中位数的 {factor:g} 倍 / at most {factor:g} times the median",
+        f"{col} > {alias} * {float(factor)}",
+        applies=f"{col} > 0",
+        window=(alias, f"median({col}) FILTER (WHERE {col} > 0) OVER ()"),
+    )
+
+
+def custom(
+    key: str, fails_sql: str, description: str = "", field: str = "", dimension: str = "custom"
+) -> Rule:
+    """A rule written by a data steward: ``fails_sql`` is true for a bad row."""
+    return Rule(f"{dimension}:sql:{key}", dimension, field, description or key, f"({fails_sql})")
+
+
+def derive_rules(ds: DatasetInfo, as_of: dt.date | None = None) -> list[Rule]:
+    """The rules CityBrain derives for a dataset from its catalog entry."""
+    rules: list[Rule] = []
+    known = set(standards.element_codes())
+    for f in ds.fields:
+        required = (
+            f.required
+            if f.required is not None
+            else (f.name in ds.primary_key or f.element in _REQUIRED_ELEMENTS)
+        )
+        if required:
+            rules.append(completeness(f))
+        if f.element in known and f.element not in ("none",):
+            rules.append(validity(f))
+    for f in ds.fields:
+        if f.element == "amount":
+            rules.append(outlier(f.name))
+    if ds.primary_key:
+        rules.append(uniqueness(tuple(ds.primary_key)))
+    id_fields = [f for f in ds.fields if f.element == "id_card"]
+    if len(id_fields) == 1:
+        idf = id_fields[0].name
+        for f in ds.fields:
+            if f.element == "date" and _BIRTH_FIELD.search(f"{f.name} {f.label}"):
+                rules.append(id_birth_consistency(idf, f.name))
+            if _SEX_FIELD.match(f.name) or f.label == "性别":
+                rules.append(id_sex_consistency(idf, f.name))
+    if ds.record_field and ds.update_cycle and ds.field(ds.record_field):
+        as_of_sql = f"DATE '{as_of.isoformat()}'" if as_of else "current_date"
+        rules.append(freshness(ds.record_field, ds.update_cycle, as_of_sql))
+    return rules

@@ -1,0 +1,136 @@
+"""Each rule type on a small lake table; bad rules and empty datasets; one scan per dataset."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pyarrow as pa
+import pytest
+
+from citybrain.quality import engine
+from citybrain.quality import rules as r
+from citybrain.quality.rules import DatasetInfo, FieldInfo
+from citybrain.standards import service as standards
+from citybrain.store.lake import DuckDBLake
+
+# 11010519491231002X: born 1949-12-31, female; 110105194912310038: same day, male
+PEOPLE = {
+    "_cb_row": [0, 1, 2, 3, 4, 5],
+    "pid": ["p1", "p2", "p3", "p4", "p4", "p6"],
+    "id": [
+        "11010519491231002X",
+        "110105194912310038",
+        "11010519491231002Y",  # bad format
+        "",  # missing
+        "110105491231002",  # legacy 15
+        "110105194912310038",
+    ],
+    "birth": ["1949-12-31", "1949-12-13", "1949-12-31", "1949-12-31", "19491231", "1949-12-31"],
+    "sex": ["女", "女", "女", "男", "女", "男"],
+    "phone": ["13800138000", "1380013800", None, "0532-88886666", "13800138000", "13800138000"],
+    "district": ["370202", "370202", "370203", "999999", "370203", "370202"],
+    "filed": ["2024-01-02", "2024-01-05", "2024-03-30", "2024-01-01", "2024-01-03", "2024-01-01"],
+}
+FIELDS = (
+    FieldInfo("pid", "code"),
+    FieldInfo("id", "id_card"),
+    FieldInfo("birth", "date", label="出生日期"),
+    FieldInfo("sex", "none", label="性别"),
+    FieldInfo("phone", "phone"),
+    FieldInfo("district", "admin_code"),
+    FieldInfo("filed", "date"),
+)
+DS = DatasetInfo(
+    "test.people",
+    "gongan",
+    "raw",
+    "people",
+    FIELDS,
+    primary_key=("pid",),
+    update_cycle="daily",
+    record_field="filed",
+    row_order="_cb_row",
+)
+
+
+@pytest.fixture
+def people(lake: DuckDBLake) -> DuckDBLake:
+    lake.write_arrow("raw", "people", pa.table(PEOPLE))
+    lake.write_arrow("raw", "districts", pa.table({"code": ["370202", "370203"]}))
+    standards.install_lake_macros(lake)
+    return lake
+
+
+def outcome(result: engine.ScanOutcome, key: str) -> engine.RuleOutcome:
+    return next(o for o in result.outcomes if o.rule.key == key)
+
+
+def test_each_rule_type_counts_what_fails(people: DuckDBLake) -> None:
+    rules = r.derive_rules(DS, as_of=dt.date(2024, 1, 3)) + [
+        r.referential("district", "raw.districts", "code"),
+        r.date_order("birth", "filed"),
+        r.custom("no_p6", "pid = 'p6'", "p6 is a test person"),
+    ]
+    result = engine.run_scan(people, DS, rules)
+    assert result.rows == 6
+    got = {o.rule.key: (o.checked, o.failed) for o in result.outcomes}
+    assert got["completeness:id"] == (6, 1)
+    assert got["validity:id"] == (5, 2)  # bad format, legacy 15
+    assert got["validity:phone"] == (5, 1)
+    assert got["uniqueness:pid"] == (6, 1)  # the second p4 (row 4), not the first
+    assert got["consistency:id~birth"] == (4, 1)  # row 1: 12-13 vs 12-31
+    assert got["consistency:id~sex"] == (4, 1)  # row 1: ID says male, column says 女
+    assert got["referential:district->raw.districts.code"] == (6, 1)
+    assert got["timeliness:birth->filed"][1] == 0
+    assert got["custom:sql:no_p6"] == (6, 1)
+    fresh = next(k for k in got if k.startswith("timeliness:freshness"))
+    assert got[fresh] == (6, 0)  # newest record (2024-03-30) is within a day of 2024-01-03
+    dup = outcome(result, "uniqueness:pid")
+    assert [s["_row"] for s in dup.samples] == ["4"]
+    bad = outcome(result, "validity:id")
+    assert sorted(s["_reason"] for s in bad.samples) == ["bad_format", "legacy_15"]
+
+
+def test_freshness_fails_when_the_newest_record_is_older_than_the_cycle(people) -> None:
+    rule = r.freshness("filed", "daily", "DATE '2024-05-01'")
+    result = engine.run_scan(people, DS, [rule])
+    assert (result.outcomes[0].checked, result.outcomes[0].failed) == (6, 6)
+
+
+def test_bad_rules_fail_alone_and_the_others_still_run(people: DuckDBLake) -> None:
+    rules = [
+        r.custom("broken", "pid = = 'x'"),
+        r.custom("missing_column", "no_such_column IS NULL"),
+        r.custom("runtime", "CAST(pid AS INTEGER) > 0"),  # binds, fails when run
+        r.completeness(FieldInfo("id", "id_card")),
+    ]
+    result = engine.run_scan(people, DS, rules)
+    errors = {o.rule.key: o.error for o in result.outcomes}
+    assert "syntax" in errors["custom:sql:broken"].lower()
+    assert "no_such_column" in errors["custom:sql:missing_column"]
+    assert errors["custom:sql:runtime"]
+    assert errors["completeness:id"] is None
+    assert outcome(result, "completeness:id").failed == 1
+
+
+def test_empty_dataset_and_missing_table_are_errors_on_each_rule(lake: DuckDBLake) -> None:
+    standards.install_lake_macros(lake)
+    lake.write_arrow("raw", "people", pa.table(PEOPLE).slice(0, 0))
+    result = engine.run_scan(lake, DS, r.derive_rules(DS))
+    assert result.rows == 0
+    assert all("no rows" in (o.error or "") for o in result.outcomes)
+    gone = DatasetInfo("test.gone", "gongan", "raw", "gone", FIELDS)
+    result = engine.run_scan(lake, gone, [r.completeness(FIELDS[0])])
+    assert "not found" in (result.outcomes[0].error or "")
+
+
+def test_a_scan_reads_the_dataset_once(people: DuckDBLake) -> None:
+    rules = r.derive_rules(DS, as_of=dt.date(2024, 1, 3)) + [r.date_order("birth", "filed")]
+    sql = engine.build_scan_sql(DS, rules)
+    assert sql.count("SELECT") == 2  # the aggregate over one sub-select that adds the windows
+    with people.reader() as con:
+        plan = "\n".join(row[1] for row in con.execute(f"EXPLAIN {sql}").fetchall())
+    scans = re.findall(r"Table: \S+\.raw\.people\b", plan)
+    assert len(scans) == 1, plan
+    assert len(re.findall(r"(Seq|Table) Scan", plan)) == 1, plan
