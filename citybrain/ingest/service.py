@@ -485,6 +485,11 @@ def curated_table_sql(dataset_id: str) -> str:
     return qualified("curated", ld.table_name(dataset_id))
 
 
+def raw_table(dataset_id: str) -> tuple[str, str]:
+    """(schema, table) of a dataset's raw relation, for domains that build their own SQL."""
+    return "raw", ld.table_name(dataset_id)
+
+
 def raw_table_sql(dataset_id: str) -> str:
     """The quoted lake name of a dataset's raw relation (a view over the delivered files: text
     columns as delivered plus ``_cb_row``/``_cb_run``)."""

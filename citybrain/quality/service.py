@@ -374,9 +374,7 @@ def lake_table_of(dataset_id: str) -> tuple[str, str]:
     untypable rows are already set aside there)."""
     from citybrain.ingest import service as ingest
 
-    curated = ingest.curated_table_sql(dataset_id)  # '"curated"."<table>"'
-    table = curated.split(".", 1)[1].strip('"').replace('""', '"')
-    return "raw", table
+    return ingest.raw_table(dataset_id)
 
 
 def dataset_info(entry: Any) -> DatasetInfo:
