@@ -121,13 +121,18 @@ def build_scan_sql(ds: DatasetInfo, rules: list[Rule], sample_limit: int = SAMPL
     """The single aggregate query over ``ds`` (a pure function of the rules): per rule the
     rows checked, the rows failing and a bounded sample of failing rows."""
     source, keys = _source(ds, rules)
+    if rules:
+        # Each rule's predicates are evaluated once per row, in two projections under the
+        # aggregate, rather than once for each FILTER clause that needs them.
+        applies = ", ".join(f"({r.applies}) AS _a{i}" for i, r in enumerate(rules))
+        failing = ", ".join(f"_a{i} AND ({_fails(r, keys)}) AS _x{i}" for i, r in enumerate(rules))
+        source = f"(SELECT *, {failing} FROM (SELECT *, {applies} FROM {source}) AS _ta) AS _tx"
     parts = ["count(*) AS _rows"]
     for i, r in enumerate(rules):
-        failing = f"({r.applies}) AND ({_fails(r, keys)})"
-        parts.append(f"count(*) FILTER (WHERE ({r.applies})) AS _c{i}")
-        parts.append(f"count(*) FILTER (WHERE {failing}) AS _f{i}")
+        parts.append(f"count(*) FILTER (WHERE _a{i}) AS _c{i}")
+        parts.append(f"count(*) FILTER (WHERE _x{i}) AS _f{i}")
         if sample_limit:
-            parts.append(f"{_sample_sql(ds, r, sample_limit)} FILTER (WHERE {failing}) AS _s{i}")
+            parts.append(f"{_sample_sql(ds, r, sample_limit)} FILTER (WHERE _x{i}) AS _s{i}")
     if ds.district_field:
         # the same pass also counts per district: ROLLUP adds the whole-dataset row
         return (

@@ -128,7 +128,9 @@ def test_empty_dataset_and_missing_table_are_errors_on_each_rule(lake: DuckDBLak
 def test_a_scan_reads_the_dataset_once(people: DuckDBLake) -> None:
     rules = r.derive_rules(DS, as_of=dt.date(2024, 1, 3)) + [r.date_order("birth", "filed")]
     sql = engine.build_scan_sql(DS, rules)
-    assert sql.count("SELECT") == 2  # the aggregate over one sub-select that adds the windows
+    # the aggregate, over two projections that flag each rule once, over one sub-select that
+    # adds the windows
+    assert sql.count("SELECT") == 4
     with people.reader() as con:
         plan = "\n".join(row[1] for row in con.execute(f"EXPLAIN {sql}").fetchall())
     scans = re.findall(r"Table: \S+\.raw\.people\b", plan)
