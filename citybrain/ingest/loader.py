@@ -102,11 +102,16 @@ def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
 def read_state(lake: DuckDBLake, job_id: str) -> dict[str, Any] | None:
     with lake.writer() as con:
         ensure_meta(con)
-        row = con.execute(
-            f"SELECT run_id, fingerprint, watermark, rows, columns FROM {META}.state "
-            "WHERE job_id = ?",
-            [job_id],
-        ).fetchone()
+        return _read_state(con, job_id)
+
+
+def _read_state(con: duckdb.DuckDBPyConnection, job_id: str) -> dict[str, Any] | None:
+    """What the last published load of a job left: run, fingerprint, watermark, columns."""
+    row = con.execute(
+        f"SELECT run_id, fingerprint, watermark, rows, columns FROM {META}.state "
+        "WHERE job_id = ?",
+        [job_id],
+    ).fetchone()
     if row is None:
         return None
     return {
@@ -252,20 +257,7 @@ class Loader:
     # ------------------------------------------------------------------ steps
     @staticmethod
     def _state(con: duckdb.DuckDBPyConnection, job_id: str) -> dict[str, Any] | None:
-        row = con.execute(
-            f"SELECT run_id, fingerprint, watermark, rows, columns FROM {META}.state "
-            "WHERE job_id = ?",
-            [job_id],
-        ).fetchone()
-        if row is None:
-            return None
-        return {
-            "run_id": row[0],
-            "fingerprint": row[1],
-            "watermark": row[2],
-            "rows": row[3],
-            "columns": json.loads(row[4] or "[]"),
-        }
+        return _read_state(con, job_id)
 
     @staticmethod
     def _fingerprint_first(spec: LoadSpec) -> str | None:
