@@ -300,50 +300,41 @@ def trend(
     ]
 
 
+def _new_card(department: str) -> dict[str, Any]:
+    """An empty scorecard; ``_wsum``/``_w`` accumulate the row-weighted score."""
+    return {
+        "department": department,
+        "datasets": 0,
+        "rows": 0,
+        "_wsum": 0.0,
+        "_w": 0,
+        "dimensions": {},
+        "open_tickets": 0,
+        "overdue_tickets": 0,
+    }
+
+
 def scorecards(session: Session) -> list[dict[str, Any]]:
     """Per department: row-weighted score of its datasets' latest scans, open/overdue tickets."""
     cards: dict[str, dict[str, Any]] = {}
     for s in latest_scans(session):
-        c = cards.setdefault(
-            s.department,
-            {
-                "department": s.department,
-                "datasets": 0,
-                "rows": 0,
-                "_wsum": 0.0,
-                "dimensions": {},
-                "open_tickets": 0,
-                "overdue_tickets": 0,
-            },
-        )
+        c = cards.setdefault(s.department, _new_card(s.department))
         c["datasets"] += 1
         c["rows"] += s.rows
         if s.score is not None:
             w = max(s.rows, 1)
             c["_wsum"] += s.score * w
-            c.setdefault("_w", 0)
             c["_w"] += w
         for d, v in (s.dimension_scores or {}).items():
             c["dimensions"].setdefault(d, []).append(v)
     at = now()
     for t in list_tickets(session, active_only=True):
-        c = cards.setdefault(
-            t.department,
-            {
-                "department": t.department,
-                "datasets": 0,
-                "rows": 0,
-                "_wsum": 0.0,
-                "dimensions": {},
-                "open_tickets": 0,
-                "overdue_tickets": 0,
-            },
-        )
+        c = cards.setdefault(t.department, _new_card(t.department))
         c["open_tickets"] += 1
         c["overdue_tickets"] += int(is_overdue(t, at))
     out = []
     for c in cards.values():
-        w = c.pop("_w", 0)
+        w = c.pop("_w")
         wsum = c.pop("_wsum")
         c["score"] = round(wsum / w, 2) if w else None
         c["dimensions"] = {d: round(sum(v) / len(v), 2) for d, v in c["dimensions"].items()}
