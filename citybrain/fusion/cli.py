@@ -11,15 +11,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from citybrain.config import get_settings
 from citybrain.fusion import service
-from citybrain.store.runtime import Stores
+from citybrain.store.runtime import open_stores
 
 console = Console()
-
-
-def _stores() -> Stores:
-    return Stores.from_settings(get_settings())
 
 
 def register(root: typer.Typer) -> None:
@@ -34,17 +29,14 @@ def register(root: typer.Typer) -> None:
         full: Annotated[bool, typer.Option("--full", help="re-match everything (ids kept)")] = False,  # noqa: E501
     ) -> None:
         """Fuse department records into persons, companies, buildings and 实有人口."""
-        stores = _stores()
-        city_dir = city or stores.settings.home / "city"
-        try:
+        with open_stores() as stores:
+            city_dir = city or stores.settings.home / "city"
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                           console=console) as bar:
                 task = bar.add_task("fusion …", total=None)
                 result = service.build(stores.lake, city_dir, source=source, rules_path=rules,
                                        full=full,
                                        progress=lambda m: bar.update(task, description=m))
-        finally:
-            stores.close()
         p, c = result["person"], result["company"]
         console.print(
             f"persons {p['entities']} from {p['mentions']} records ({p['unlinked']} unlinked), "
@@ -68,8 +60,7 @@ def register(root: typer.Typer) -> None:
         key: Annotated[str, typer.Argument(help="person id (P…), ID number or name")],
     ) -> None:
         """Show a person's golden record, sources and links."""
-        stores = _stores()
-        try:
+        with open_stores() as stores:
             if key.startswith("P") and key[1:].isdigit():
                 ids = [key]
             else:
@@ -78,8 +69,6 @@ def register(root: typer.Typer) -> None:
                                             name=None if digits else key)
                 ids = [f["person_id"] for f in found]
             details = [service.get_person(stores.lake, i) for i in ids[:5]]
-        finally:
-            stores.close()
         if not details:
             console.print("no match / 未找到")
             raise typer.Exit(1)
@@ -89,11 +78,8 @@ def register(root: typer.Typer) -> None:
     @group.command("company")
     def company(key: Annotated[str, typer.Argument(help="company id (C…) or USCC")]) -> None:
         """Show a company's golden record, sources and people."""
-        stores = _stores()
-        try:
+        with open_stores() as stores:
             d = service.get_company(stores.lake, key)
-        finally:
-            stores.close()
         console.print_json(json.dumps(d, default=str, ensure_ascii=False))
 
     @group.command("residents")
@@ -102,11 +88,8 @@ def register(root: typer.Typer) -> None:
         district: Annotated[str | None, typer.Option(help="limit to one district code")] = None,
     ) -> None:
         """实有人口 per area."""
-        stores = _stores()
-        try:
+        with open_stores() as stores:
             counts = service.resident_counts(stores, level, district)
-        finally:
-            stores.close()
         table = Table("area / 区域", "residents / 实有人口")
         for code, n in counts.items():
             table.add_row(code, str(n))
