@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from citybrain.standards import service as standards
 
@@ -30,7 +30,8 @@ COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 "
     "夏侯 轩辕 令狐 钟离 端木 呼延".split()
 )
-_CJK = re.compile(r"^[\u3400-\u9fff·]+$")
+_CJK_PATTERN = "^[\u3400-\u9fff·]+$"  # real characters: Arrow's RE2 has no \\u escapes
+_CJK = re.compile(_CJK_PATTERN)
 _UNIT_ROOM = re.compile(r"(?:(\d+)单元)?(?:(\d+)室?)?$")
 MAX_READINGS = 16
 _PREFIX = re.compile(  # 山东省青岛市 before a district or county-level city
@@ -77,60 +78,84 @@ def split_name(name: str) -> tuple[str, str]:
     return name[:1], name[1:]
 
 
-def name_features(raw: str) -> dict[str, Any]:
-    """Clean simplified name, surname, primary pinyin and the set of possible readings."""
-    text = re.sub(r"\s+", "", raw)
-    fixed = repair_mojibake(text)
-    simple = simplify(fixed)
-    clean = bool(_CJK.match(simple)) and "?" not in simple
-    if not clean:
-        return {"name_s": None, "surname": None, "name_py": None, "name_pys": None,
-                "name_problem": "garbled"}
+def _readings_of(simple: str) -> tuple[str, list[str]]:
+    """Primary toneless pinyin and the sorted set of possible readings (多音字) of a name."""
     readings = [_char_readings(c) for c in simple if c != "·"]
     primary = " ".join(r[0] for r in readings)
-    alts = [" ".join(combo) for combo in itertools.islice(itertools.product(*readings),
-                                                           MAX_READINGS)]
-    surname, _ = split_name(simple)
-    return {"name_s": simple, "surname": surname, "name_py": primary,
-            "name_pys": sorted(set(alts)), "name_problem": None}
+    if all(len(r) == 1 for r in readings):
+        return primary, [primary]
+    alts = {" ".join(combo) for combo in itertools.islice(itertools.product(*readings),
+                                                          MAX_READINGS)}
+    return primary, sorted(alts)
 
 
-def _lookup(values: Iterable[str | None], fn) -> pa.Table:  # type: ignore[no-untyped-def]
-    distinct = sorted({v for v in values if v})
-    rows = [{"value": v, **fn(v)} for v in distinct]
-    return pa.Table.from_pylist(rows) if rows else pa.table({"value": pa.array([], pa.string())})
+def name_features(raw: str) -> dict[str, Any]:
+    """Clean simplified name, surname, primary pinyin and the set of possible readings."""
+    return name_table(pa.array([raw], pa.string())).drop(["value"]).to_pylist()[0]
 
 
-def _check(element: str, values: Iterable[str | None]) -> pa.Table:
-    distinct = sorted({v for v in values if v})
-    if not distinct:
-        return pa.table({"value": pa.array([], pa.string()),
-                         "normalized": pa.array([], pa.string()),
-                         "reason": pa.array([], pa.string())})
-    rows = standards.validate_values(element, distinct)
-    return pa.Table.from_pylist(
-        [{"value": r["value"], "normalized": r["normalized"], "reason": r["reason"]}
-         for r in rows],
-        schema=pa.schema([("value", pa.string()), ("normalized", pa.string()),
-                          ("reason", pa.string())]),
-    )
+def simplify_many(texts: list[str]) -> list[str]:
+    """Traditional → simplified for many values in one OpenCC call (a call costs ~1 µs)."""
+    if any("\n" in t for t in texts):
+        return [simplify(t) for t in texts]
+    return _t2s().convert("\n".join(texts)).split("\n") if texts else []
 
 
-def _addresses(values: Iterable[str | None], index: Any | None) -> pa.Table:
-    distinct = sorted({v for v in values if v})
+def _distinct(*columns: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The distinct non-empty strings of the columns (Arrow kernels, no Python set)."""
+    chunks = [c.cast(pa.string()) for col in columns
+              for c in (col.chunks if isinstance(col, pa.ChunkedArray) else [col])]
+    values = pc.unique(pa.chunked_array(chunks, pa.string())).drop_null()
+    return values.filter(pc.not_equal(values, ""))
+
+
+_NAME_SCHEMA = pa.schema([("value", pa.string()), ("name_s", pa.string()),
+                          ("surname", pa.string()), ("name_py", pa.string()),
+                          ("name_pys", pa.list_(pa.string())), ("name_problem", pa.string())])
+
+
+def name_table(values: pa.Array) -> pa.Table:
+    """``name_features`` of every value, column-wise: whitespace and the CJK test run as
+    Arrow kernels, OpenCC once over all names, pinyin once per distinct character."""
+    texts = pc.replace_substring_regex(values, r"\s+", "")
+    cjk = pc.match_substring_regex(texts, _CJK_PATTERN).to_pylist()
+    fixed = [t if ok else repair_mojibake(t) for t, ok in zip(texts.to_pylist(), cjk,
+                                                               strict=True)]
+    cols: dict[str, list[Any]] = {k: [] for k in _NAME_SCHEMA.names[1:]}
+    for simple in simplify_many(fixed):
+        if not _CJK.match(simple) or "?" in simple:
+            for k in ("name_s", "surname", "name_py", "name_pys"):
+                cols[k].append(None)
+            cols["name_problem"].append("garbled")
+            continue
+        primary, alts = _readings_of(simple)
+        cols["name_s"].append(simple)
+        cols["surname"].append(split_name(simple)[0])
+        cols["name_py"].append(primary)
+        cols["name_pys"].append(alts)
+        cols["name_problem"].append(None)
+    return pa.table({"value": values, **cols}, schema=_NAME_SCHEMA)
+
+
+def _check(element: str, *columns: pa.ChunkedArray) -> pa.Table:
+    checked = standards.check_values(element, _distinct(*columns))
+    return checked.select(["value", "normalized", "reason"])
+
+
+def _addresses(column: pa.ChunkedArray, index: Any | None) -> pa.Table:
+    distinct = _distinct(column).to_pylist()
     schema = pa.schema([("value", pa.string()), ("addr_norm", pa.string()),
                         ("building_id", pa.string()), ("room_key", pa.string())])
     if not distinct:
         return schema.empty_table()
     if index is None:
         # no building list (standalone linking): the text before the unit/room stands in
-        rows = []
-        for v in distinct:
-            norm = re.sub(r"\s+", "", simplify(v))
-            head = _UNIT_ROOM.sub("", norm) or norm
-            rows.append({"value": v, "addr_norm": norm, "building_id": head,
-                         "room_key": norm})
-        return pa.Table.from_pylist(rows, schema=schema)
+        norms = pc.replace_substring_regex(pa.array(simplify_many(distinct), pa.string()),
+                                           r"\s+", "")
+        heads = pc.replace_substring_regex(norms, _UNIT_ROOM.pattern, "")
+        heads = pc.if_else(pc.equal(heads, ""), norms, heads)
+        return pa.table({"value": distinct, "addr_norm": norms, "building_id": heads,
+                         "room_key": norms}, schema=schema)
     matched = standards.match_addresses(distinct, index).to_pylist()
     # fallback: the parser can mistake a road for the province when both are spelled out
     # (山东省青岛市胶州市山东南路…); without the province/city prefix the rest parses
@@ -163,26 +188,17 @@ SEX_SQL = (
 
 def person_features(mentions: pa.Table, index: Any | None) -> pa.Table:
     """One row per mention with the match features (see module docstring)."""
-    names = _lookup(mentions.column("name").to_pylist(), name_features)
-    ids = _check("id_card", mentions.column("id_number").to_pylist())
-    dates = _check("date", mentions.column("birth_date").to_pylist()
-                   + mentions.column("record_date").to_pylist()
-                   + mentions.column("status_date").to_pylist()
-                   + mentions.column("death_date").to_pylist())
-    phones = _check("phone", mentions.column("phone").to_pylist())
-    addrs = _addresses(mentions.column("address").to_pylist(), index)
+    names = name_table(_distinct(mentions.column("name")))
+    ids = _check("id_card", mentions.column("id_number"))
+    dates = _check("date", *(mentions.column(c) for c in
+                             ("birth_date", "record_date", "status_date", "death_date")))
+    phones = _check("phone", mentions.column("phone"))
+    addrs = _addresses(mentions.column("address"), index)
     con = duckdb.connect()
     try:
         for n, t in (("m", mentions), ("nm", names), ("ids", ids), ("dt", dates),
                      ("ph", phones), ("ad", addrs)):
             con.register(n, t)
-        if "name_s" not in names.column_names:
-            con.execute("CREATE TEMP TABLE nm2 AS SELECT NULL::VARCHAR value, NULL::VARCHAR "
-                        "name_s, NULL::VARCHAR surname, NULL::VARCHAR name_py, "
-                        "NULL::VARCHAR[] name_pys, NULL::VARCHAR name_problem WHERE false")
-            nm = "nm2"
-        else:
-            nm = "nm"
         sql = f"""
         WITH base AS (
           SELECT m.*, nm.name_s, nm.surname, nm.name_py, nm.name_pys, nm.name_problem,
@@ -199,7 +215,7 @@ def person_features(mentions: pa.Table, index: Any | None) -> pa.Table:
             ad.addr_norm, ad.building_id, ad.room_key,
             {SEX_SQL.format(c='m.sex')} AS sex_field
           FROM m
-          LEFT JOIN {nm} nm ON nm.value = m.name
+          LEFT JOIN nm ON nm.value = m.name
           LEFT JOIN ids ON ids.value = m.id_number
           LEFT JOIN dt bd ON bd.value = m.birth_date
           LEFT JOIN dt rd ON rd.value = m.record_date
@@ -229,34 +245,30 @@ def person_features(mentions: pa.Table, index: Any | None) -> pa.Table:
 
 def company_name_key(name: str) -> str:
     """Simplified, without spaces and brackets in either width."""
-    s = simplify(repair_mojibake(re.sub(r"\s+", "", name)))
-    return s.replace("(", "(").replace(")", ")")
+    return company_name_keys([name])[0]
+
+
+def company_name_keys(names: list[str]) -> list[str]:
+    fixed = [repair_mojibake(re.sub(r"\s+", "", n)) for n in names]
+    return [s.replace("(", "(").replace(")", ")") for s in simplify_many(fixed)]
 
 
 def company_features(mentions: pa.Table, index: Any | None) -> pa.Table:
-    names = _lookup(mentions.column("name").to_pylist(),
-                    lambda v: {"name_s": company_name_key(v)})
-    reps = _lookup(mentions.column("legal_rep").to_pylist(), name_features)
-    usccs = _check("uscc", mentions.column("uscc").to_pylist())
-    dates = _check("date", mentions.column("record_date").to_pylist()
-                   + mentions.column("status_date").to_pylist())
-    phones = _check("phone", mentions.column("phone").to_pylist())
-    addrs = _addresses(mentions.column("address").to_pylist(), index)
+    company_names = _distinct(mentions.column("name"))
+    names = pa.table({"value": company_names,
+                      "name_s": company_name_keys(company_names.to_pylist())})
+    reps = name_table(_distinct(mentions.column("legal_rep")))
+    usccs = _check("uscc", mentions.column("uscc"))
+    dates = _check("date", mentions.column("record_date"), mentions.column("status_date"))
+    phones = _check("phone", mentions.column("phone"))
+    addrs = _addresses(mentions.column("address"), index)
     con = duckdb.connect()
     try:
         for n, t in (("m", mentions), ("nm", names), ("us", usccs), ("dt", dates),
                      ("ph", phones), ("ad", addrs)):
             con.register(n, t)
-        if "name_py" in reps.column_names:
-            con.register("rp", reps.select(["value", "name_s", "name_py"]))
-        else:
-            con.execute("CREATE TEMP TABLE rp AS SELECT NULL::VARCHAR value, "
-                        "NULL::VARCHAR name_s, NULL::VARCHAR name_py WHERE false")
-        if "name_s" not in names.column_names:
-            con.execute("CREATE TEMP TABLE nm2 AS SELECT NULL::VARCHAR value, "
-                        "NULL::VARCHAR name_s WHERE false")
-        nm = "nm" if "name_s" in names.column_names else "nm2"
-        return con.sql(f"""
+        con.register("rp", reps.select(["value", "name_s", "name_py"]))
+        return con.sql("""
           SELECT m.*, nm.name_s, us.normalized AS uscc_anchor, us.reason AS uscc_reason,
             CASE WHEN us.normalized IS NOT NULL THEN substr(us.normalized, 1, 17)
                  WHEN length(trim(m.uscc)) = 18 THEN upper(substr(trim(m.uscc), 1, 17))
@@ -265,7 +277,7 @@ def company_features(mentions: pa.Table, index: Any | None) -> pa.Table:
             rd.normalized AS record_day, sd.normalized AS status_day, ph.normalized AS phone_n,
             ad.addr_norm, ad.building_id, ad.room_key
           FROM m
-          LEFT JOIN {nm} nm ON nm.value = m.name
+          LEFT JOIN nm ON nm.value = m.name
           LEFT JOIN us ON us.value = m.uscc
           LEFT JOIN rp ON rp.value = m.legal_rep
           LEFT JOIN dt rd ON rd.value = m.record_date

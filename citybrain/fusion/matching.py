@@ -339,7 +339,9 @@ def _score(
 
 def _train_predict(con: duckdb.DuckDBPyConnection, kind: str, linker: Any, n: int) -> pa.Table:
     """Train u (random pairs) and m (pairs sharing a valid ID), then predict."""
-    linker.training.estimate_u_using_random_sampling(max_pairs=min(2e6, max(1e5, n * 20)),
+    # Splink's default sample (1e6 pairs): on 1M records 2e6 pairs took 2x as long for the
+    # same pairwise F1 (0.99881 both)
+    linker.training.estimate_u_using_random_sampling(max_pairs=min(1e6, max(1e5, n * 20)),
                                                      seed=1)
     label = "id_anchor" if kind == "person" else "uscc_anchor"
     n_labels = _one(con, f"SELECT count(*) - count(DISTINCT {label}) FROM prof2 "

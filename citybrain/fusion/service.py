@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from citybrain.fusion import extract, features, golden, matching, residence
@@ -419,7 +420,7 @@ def link_table(table: pa.Table, kind: str,
         raise FusionInputError("the input needs a record_id column", "输入缺少 record_id 列")
     n = table.num_rows
     ids = table.column("record_id").cast(pa.string())
-    if len(set(ids.to_pylist())) != n:
+    if pc.count_distinct(ids).as_py() != n:
         raise FusionInputError("record_id values must be unique", "record_id 必须唯一")
     data: dict[str, Any] = {
         "dataset": (table.column("source").cast(pa.string()) if "source" in table.column_names

@@ -27,6 +27,9 @@ class Element:
     reason_macro: str
     norm_macro: str
     reason_args: tuple[str, ...] = ()
+    #: optional macro ``(value, reason)`` giving the normalised form from a computed reason:
+    #: a column check then runs the expensive validation once instead of twice
+    norm_from_reason_macro: str | None = None
 
     def reason_sql(self, expr: str) -> str:
         """SQL expression: NULL when ``expr`` is valid, else a reason code."""
@@ -46,6 +49,7 @@ ELEMENTS: dict[str, Element] = {
             "GB 11643-1999",
             "std_id_reason",
             "std_id_norm",
+            norm_from_reason_macro="std_id_norm_from_reason",
         ),
         Element(
             "uscc",
@@ -156,11 +160,18 @@ def get(code: str) -> Element:
 def check_array(code: str, values: pa.Array | pa.ChunkedArray | list) -> pa.Table:
     """Validate and normalise many values at once: ``value, valid, normalized, reason``."""
     element = get(code)
-    query = (
-        "SELECT value, reason IS NULL AS valid, normalized, reason FROM ("
-        f"SELECT value, {element.reason_sql('value')} AS reason, "
-        f"{element.norm_sql('value')} AS normalized FROM {{source}})"
-    )
+    if element.norm_from_reason_macro:
+        query = (
+            "SELECT value, reason IS NULL AS valid, "
+            f"{element.norm_from_reason_macro}(value, reason) AS normalized, reason FROM ("
+            f"SELECT value, {element.reason_sql('value')} AS reason FROM {{source}})"
+        )
+    else:
+        query = (
+            "SELECT value, reason IS NULL AS valid, normalized, reason FROM ("
+            f"SELECT value, {element.reason_sql('value')} AS reason, "
+            f"{element.norm_sql('value')} AS normalized FROM {{source}})"
+        )
     if isinstance(values, pa.Array | pa.ChunkedArray):
         con = sql.scratch().cursor()
         try:

