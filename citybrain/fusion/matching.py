@@ -68,8 +68,10 @@ def _profiles(con: duckdb.DuckDBPyConnection, kind: str) -> None:
         key_expr += (" || CASE WHEN id17 IS NULL AND birth IS NULL AND phone_n IS NULL AND "
                      "room_key IS NULL AND key IS NULL THEN dataset || '|' || CAST(row AS VARCHAR)"
                      " || '|' || role ELSE '' END")
+    # a view, not a copy of the wide feature rows: the hash is cheaper to recompute for the
+    # output than a million-row copy is to write
     con.execute(f"""
-      CREATE OR REPLACE TEMP TABLE mf AS
+      CREATE OR REPLACE TEMP VIEW mf AS
       SELECT *, md5({key_expr}) AS profile_id FROM (
         SELECT *, CASE WHEN key IS NOT NULL AND trim(key) <> ''
                        THEN split_part(dataset, '.', 1) || ':' || trim(key) END AS dept_key
@@ -433,11 +435,13 @@ def match(
     new_profiles: set[str] | None = None,
     db_api_factory: Callable[[], Any] | None = None,
     threshold: float | None = None,
+    columns: list[str] | None = None,
 ) -> MatchResult:
     """Cluster the mentions in ``feats`` (output of ``features.person_features`` etc.).
 
     ``new_profiles``: when given, only pairs involving one of these profiles are scored (the
-    incremental path; the caller keeps earlier assignments for the others).
+    incremental path; the caller keeps earlier assignments for the others). ``columns``: the
+    feature columns to return beside the assignment (default: all of them).
     """
     con = duckdb.connect()
     try:
@@ -461,9 +465,10 @@ def match(
         pairs = _score(con, kind, db_api_factory)
         _assign(con, pairs, threshold if threshold is not None else THRESHOLD[kind])
         reason_sql = _reason_sql(kind)
+        picked = ", ".join(f"mf.{c}" for c in columns) if columns else "mf.*"
         out = con.sql(f"""
           WITH sizes AS (SELECT cluster, count(*) AS n_profiles FROM assigned GROUP BY cluster)
-          SELECT mf.*, a.cluster, a.how, a.weight,
+          SELECT {picked}, a.cluster, a.how, a.weight,
             CASE WHEN s.n_profiles = 1 AND a.how = 'single' THEN {reason_sql} END AS unlinked_reason
           FROM mf JOIN assigned a USING (profile_id) JOIN sizes s USING (cluster)
         """).to_arrow_table()

@@ -438,7 +438,7 @@ def link_table(table: pa.Table, kind: str,
     mentions = pa.table(data)
     feats = (features.person_features if kind == "person" else features.company_features)(
         mentions, None)
-    result = matching.match(feats, kind, db_api_factory=db_api_factory)
+    result = matching.match(feats, kind, db_api_factory=db_api_factory, columns=["row"])
     con = duckdb.connect()
     try:
         con.register("res", result.mentions)
