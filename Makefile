@@ -15,8 +15,15 @@ demo: sysdeps-demo $(INSTALLED) $(ASSETS)
 test: sysdeps-test $(INSTALLED) $(ASSETS)
 	$(PY) -m pytest
 
-bench: $(INSTALLED) $(ASSETS)
+# the anchors the benchmarks compare against (Great Expectations) are a separate extra
+BENCH_INSTALLED := $(VENV)/.bench-installed
+
+bench: $(INSTALLED) $(BENCH_INSTALLED) $(ASSETS)
 	@for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+$(BENCH_INSTALLED): $(INSTALLED) pyproject.toml
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	touch $@
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check citybrain tests bench
