@@ -102,9 +102,11 @@ def _sample_columns(ds: DatasetInfo, rule: Rule) -> list[str]:
     )
 
 
-def _sample_sql(ds: DatasetInfo, rule: Rule, limit: int) -> str:
+def _sample_sql(ds: DatasetInfo, rule: Rule, limit: int, failing: str) -> str:
     """A bounded list of failing rows, kept by the aggregate itself (``min_by(x, order, n)``
-    holds at most ``n`` rows per rule), so sampling costs no second pass."""
+    holds at most ``n`` rows per rule), so sampling costs no second pass. The row (and its
+    reason, often a costly standards check) is built only where ``failing`` holds: an
+    aggregate's argument is computed for every row before its FILTER applies."""
     fields = [
         f"'{c.replace(chr(39), chr(39) * 2)}': {quote_ident(c)}" for c in _sample_columns(ds, rule)
     ]
@@ -114,7 +116,7 @@ def _sample_sql(ds: DatasetInfo, rule: Rule, limit: int) -> str:
         fields.append(f"'_row': {quote_ident(ds.row_order)}")
     order = quote_ident(ds.row_order) if ds.row_order else "0"
     struct = "{" + (", ".join(fields) or "'_row': 1") + "}"
-    return f"min_by({struct}, {order}, {int(limit)})"
+    return f"min_by(CASE WHEN {failing} THEN {struct} END, {order}, {int(limit)})"
 
 
 def build_scan_sql(ds: DatasetInfo, rules: list[Rule], sample_limit: int = SAMPLE_LIMIT) -> str:
@@ -132,7 +134,8 @@ def build_scan_sql(ds: DatasetInfo, rules: list[Rule], sample_limit: int = SAMPL
         parts.append(f"count(*) FILTER (WHERE _a{i}) AS _c{i}")
         parts.append(f"count(*) FILTER (WHERE _x{i}) AS _f{i}")
         if sample_limit:
-            parts.append(f"{_sample_sql(ds, r, sample_limit)} FILTER (WHERE _x{i}) AS _s{i}")
+            parts.append(f"{_sample_sql(ds, r, sample_limit, f'_x{i}')} FILTER (WHERE _x{i}) "
+                         f"AS _s{i}")
     if ds.district_field:
         # the same pass also counts per district: ROLLUP adds the whole-dataset row
         return (
