@@ -15,7 +15,6 @@ and joined back set-wise in DuckDB:
 
 from __future__ import annotations
 
-import itertools
 import re
 from functools import lru_cache
 from typing import Any
@@ -78,17 +77,6 @@ def split_name(name: str) -> tuple[str, str]:
     return name[:1], name[1:]
 
 
-def _readings_of(simple: str) -> tuple[str, list[str]]:
-    """Primary toneless pinyin and the sorted set of possible readings (多音字) of a name."""
-    readings = [_char_readings(c) for c in simple if c != "·"]
-    primary = " ".join(r[0] for r in readings)
-    if all(len(r) == 1 for r in readings):
-        return primary, [primary]
-    alts = {" ".join(combo) for combo in itertools.islice(itertools.product(*readings),
-                                                          MAX_READINGS)}
-    return primary, sorted(alts)
-
-
 def name_features(raw: str) -> dict[str, Any]:
     """Clean simplified name, surname, primary pinyin and the set of possible readings."""
     return name_table(pa.array([raw], pa.string())).drop(["value"]).to_pylist()[0]
@@ -114,27 +102,55 @@ _NAME_SCHEMA = pa.schema([("value", pa.string()), ("name_s", pa.string()),
                           ("name_pys", pa.list_(pa.string())), ("name_problem", pa.string())])
 
 
+_NAME_SQL = f"""
+WITH e AS (  -- one row per character (the middle dot of minority names has no reading)
+  SELECT value, unnest(string_split(name_s, '')) AS ch,
+         unnest(range(length(name_s))) AS pos FROM nm WHERE name_s IS NOT NULL
+), g AS (
+  SELECT value, list(r.readings ORDER BY e.pos) AS rs
+  FROM e JOIN rd r USING (ch) GROUP BY value
+)
+SELECT nm.value, nm.name_s,
+  CASE WHEN nm.name_s IS NOT NULL THEN
+    CASE WHEN length(nm.name_s) >= 3 AND list_contains(?, left(nm.name_s, 2))
+         THEN left(nm.name_s, 2) ELSE left(nm.name_s, 1) END END AS surname,
+  CASE WHEN nm.name_s IS NOT NULL
+       THEN coalesce(array_to_string(list_transform(g.rs, lambda r: r[1]), ' '), '') END
+    AS name_py,
+  -- the first {MAX_READINGS} combinations of readings (first character slowest), as a set
+  CASE WHEN nm.name_s IS NOT NULL THEN coalesce(list_sort(list_distinct(list_reduce(
+    g.rs, lambda acc, r: flatten(list_transform(
+      acc[1:{MAX_READINGS}], lambda a: list_transform(r, lambda x: a || ' ' || x))))
+  [1:{MAX_READINGS}])), ['']) END AS name_pys,
+  CASE WHEN nm.name_s IS NULL THEN 'garbled' END AS name_problem
+FROM nm LEFT JOIN g USING (value)
+"""
+
+
 def name_table(values: pa.Array) -> pa.Table:
-    """``name_features`` of every value, column-wise: whitespace and the CJK test run as
-    Arrow kernels, OpenCC once over all names, pinyin once per distinct character."""
+    """``name_features`` of every value, set-wise: whitespace and the CJK test as Arrow
+    kernels, OpenCC once over all names, pinyin once per distinct character (a city's names
+    use a few hundred), the readings of each name combined in DuckDB."""
     texts = pc.replace_substring_regex(values, r"\s+", "")
     cjk = pc.match_substring_regex(texts, _CJK_PATTERN).to_pylist()
     fixed = [t if ok else repair_mojibake(t) for t, ok in zip(texts.to_pylist(), cjk,
                                                                strict=True)]
-    cols: dict[str, list[Any]] = {k: [] for k in _NAME_SCHEMA.names[1:]}
-    for simple in simplify_many(fixed):
-        if not _CJK.match(simple) or "?" in simple:
-            for k in ("name_s", "surname", "name_py", "name_pys"):
-                cols[k].append(None)
-            cols["name_problem"].append("garbled")
-            continue
-        primary, alts = _readings_of(simple)
-        cols["name_s"].append(simple)
-        cols["surname"].append(split_name(simple)[0])
-        cols["name_py"].append(primary)
-        cols["name_pys"].append(alts)
-        cols["name_problem"].append(None)
-    return pa.table({"value": values, **cols}, schema=_NAME_SCHEMA)
+    simple = pa.array(simplify_many(fixed), pa.string())
+    clean = pc.and_(pc.match_substring_regex(simple, _CJK_PATTERN),
+                    pc.invert(pc.match_substring(simple, "?")))
+    name_s = pc.if_else(clean, simple, pa.scalar(None, pa.string()))
+    chars = sorted(set("".join(c for c in name_s.to_pylist() if c)) - {"·"})
+    con = duckdb.connect()
+    try:
+        con.register("nm", pa.table({"value": values, "name_s": name_s}))
+        con.register("rd", pa.table({
+            "ch": pa.array(chars, pa.string()),
+            "readings": pa.array([list(_char_readings(c)) for c in chars],
+                                 pa.list_(pa.string()))}))
+        out = con.sql(_NAME_SQL, params=[sorted(COMPOUND_SURNAMES)]).to_arrow_table()
+    finally:
+        con.close()
+    return out.cast(_NAME_SCHEMA)
 
 
 def _check(element: str, *columns: pa.ChunkedArray) -> pa.Table:
