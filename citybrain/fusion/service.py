@@ -102,17 +102,18 @@ def build(
     summary: dict[str, Any] = {"run_id": run_id, "source": source}
     for kind in ("person", "company"):
         say(f"{kind}: reading mentions / 读取{_zh(kind)}记录")
-        mentions = extract.mentions(rules, kind, read)
-        if mentions.num_rows == 0:
+        # the mentions and their features are held only by the matcher's box, which lets
+        # go of each as soon as the next step has it (a city has ~10M person mentions)
+        box = [extract.mentions(rules, kind, read)]
+        if box[0].num_rows == 0:
             raise FusionInputError(
                 f"no {kind} records found in the {source}",
                 f"在{'数据湖' if source == 'lake' else '城市目录'}中没有找到{_zh(kind)}记录",
             )
-        say(f"{kind}: standardising {mentions.num_rows} records / 标准化")
-        feats = (features.person_features if kind == "person" else features.company_features)(
-            mentions, index
-        )
-        summary[kind] = _fuse(lake, kind, feats, rules, run_id, full, say, db_api_factory, geo)
+        say(f"{kind}: standardising {box[0].num_rows} records / 标准化")
+        featurize = features.person_features if kind == "person" else features.company_features
+        box.append(featurize(box.pop(), index))
+        summary[kind] = _fuse(lake, kind, box, rules, run_id, full, say, db_api_factory, geo)
     say("links and residents / 关联与实有人口")
     summary.update(_links_and_residents(lake, rules, geo))
     summary["seconds"] = round(time.perf_counter() - started, 2)
@@ -124,9 +125,12 @@ def _zh(kind: str) -> str:
     return {"person": "人员", "company": "法人"}[kind]
 
 
-def _fuse(lake: Any, kind: str, feats: pa.Table, rules: extract.Rules, run_id: str, full: bool,
-          say: Progress, db_api_factory: Callable[[], Any] | None,
+def _fuse(lake: Any, kind: str, box: list[pa.Table], rules: extract.Rules, run_id: str,
+          full: bool, say: Progress, db_api_factory: Callable[[], Any] | None,
           geo: dict[str, pa.Table]) -> dict[str, Any]:
+    """Match the features in ``box`` (taken out of it, so they are freed once matched), give
+    clusters their stable ids, and write mentions, crosswalk and golden records."""
+    feats = box.pop()
     id_col = "person_id" if kind == "person" else "company_id"
     prefix = "P" if kind == "person" else "C"
     xref_t = f"{kind}_xref"
@@ -141,6 +145,8 @@ def _fuse(lake: Any, kind: str, feats: pa.Table, rules: extract.Rules, run_id: s
             say(f"{kind}: nothing changed / 无变化")
     say(f"{kind}: matching / 匹配")
     result = matching.match(feats, kind, new_profiles=new_profiles, db_api_factory=db_api_factory)
+    del feats
+    stats = result.stats
     con = duckdb.connect()
     try:
         con.register("m", result.mentions)
@@ -173,12 +179,17 @@ def _fuse(lake: Any, kind: str, feats: pa.Table, rules: extract.Rules, run_id: s
           FROM m JOIN pc ON pc.profile_id = m.profile_id AND pc.cluster = m.cluster
           JOIN cid ON cid.cluster = m.cluster
         """)
+        con.unregister("m")
+        del result
         xref = con.sql(f"""
           SELECT DISTINCT profile_id, {id_col} AS entity_id FROM mentions
           UNION SELECT profile_id, entity_id FROM old
             WHERE profile_id NOT IN (SELECT profile_id FROM mentions)
         """).to_arrow_table()
-        mentions = con.sql("SELECT * FROM mentions ORDER BY dataset, row, role").to_arrow_table()
+        unlinked = int(con.execute("SELECT count(unlinked_reason) FROM mentions").fetchall()[0][0])
+        # streamed into the lake, not materialised a second time in Python
+        lake.write_arrow(ZONE, f"{kind}_mentions", con.sql(
+            "SELECT * FROM mentions ORDER BY dataset, row, role").fetch_record_batch())
         records = golden.golden(con, "mentions", kind, rules, id_col)
         if kind == "person":
             con.register("gold", records)
@@ -195,11 +206,9 @@ def _fuse(lake: Any, kind: str, feats: pa.Table, rules: extract.Rules, run_id: s
     finally:
         con.close()
     table = "persons" if kind == "person" else "companies"
-    lake.write_arrow(ZONE, f"{kind}_mentions", mentions)
     lake.write_arrow(ZONE, xref_t, xref)
     lake.write_arrow(ZONE, table, records)
-    unlinked = sum(1 for r in mentions.column("unlinked_reason").to_pylist() if r)
-    return {**result.stats, "entities": records.num_rows, "unlinked": unlinked,
+    return {**stats, "entities": records.num_rows, "unlinked": unlinked,
             "new_profiles": len(new_profiles) if new_profiles is not None else None}
 
 

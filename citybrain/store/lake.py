@@ -40,7 +40,11 @@ class LakeEngine(Protocol):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table: ...
 
     def write_arrow(
-        self, schema: str, table: str, data: pa.Table, mode: str = "replace"
+        self,
+        schema: str,
+        table: str,
+        data: pa.Table | pa.RecordBatchReader,
+        mode: str = "replace",
     ) -> int: ...
 
     def register_parquet(self, schema: str, view: str, path: Path | str) -> None: ...
@@ -95,8 +99,15 @@ class DuckDBLake:
         with self.reader() as cur:
             return cur.sql(sql, params=list(params) if params else None).to_arrow_table()
 
-    def write_arrow(self, schema: str, table: str, data: pa.Table, mode: str = "replace") -> int:
-        """Write an Arrow table into ``schema.table``; ``mode`` is replace or append."""
+    def write_arrow(
+        self,
+        schema: str,
+        table: str,
+        data: pa.Table | pa.RecordBatchReader,
+        mode: str = "replace",
+    ) -> int:
+        """Write Arrow data into ``schema.table``; ``mode`` is replace or append. A record-batch
+        reader is streamed (a table of millions of wide rows need not be held twice)."""
         if mode not in ("replace", "append"):
             raise InvalidInput(f"unknown write mode {mode!r}", f"未知写入模式 {mode!r}")
         target = qualified(schema, table)
@@ -113,7 +124,9 @@ class DuckDBLake:
                     con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _incoming")
             finally:
                 con.unregister("_incoming")
-        return data.num_rows
+            if isinstance(data, pa.Table):
+                return data.num_rows
+            return int(con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0])
 
     def register_parquet(self, schema: str, view: str, path: Path | str) -> None:
         """Expose Parquet file(s) (a path or glob) as a view, without copying them."""
