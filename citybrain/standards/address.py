@@ -111,15 +111,19 @@ def _divisions(texts: Sequence[str]) -> list[tuple[str | None, ...]]:
 
 
 def _strip_divisions(s: str, names: Iterable[str | None]) -> str:
-    """The text after the last division name it contains (short forms included)."""
-    end = 0
+    """The text after the division names it starts with (short forms included).
+
+    Divisions are a prefix written province → city → county; a name is taken only where the
+    previous one ended, so a road that contains one (浮山东街 and 太行山东路 hold 山东) is
+    never cut at it.
+    """
+    end = 2 if s.startswith("中国") else 0
     for name in names:
         if not name:
             continue
         for candidate in (name, name[:-1] if len(name) > 2 else name):
-            i = s.find(candidate, end)
-            if i >= 0:
-                end = i + len(candidate)
+            if s.startswith(candidate, end):
+                end += len(candidate)
                 break
     return s[end:]
 
