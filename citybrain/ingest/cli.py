@@ -15,8 +15,6 @@ from citybrain.store.runtime import Stores, open_stores
 console = Console()
 
 
-
-
 def run_with_progress(stores: Stores, job_ids: list[str], force: bool, trigger: str) -> int:
     """Load jobs one by one under a Rich progress bar; returns how many failed."""
     failed = 0

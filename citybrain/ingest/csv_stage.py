@@ -20,6 +20,7 @@ from citybrain.ingest.declared import (
     NATIVE,
     check_schema,
     quarantine_flagged,
+    type_into_stage,
     typed_select,
 )
 from citybrain.ingest.lake_meta import META, ROW, RUN, Names, lit
@@ -99,16 +100,7 @@ def stage_csv(
         else:
             source = f"SELECT rowid - {int(base)} AS {ROW}, * FROM _cb_read"
         if as_text:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _cb_typed AS "
-                + typed_select(source, ordered, types, run_id, as_text)
-            )
-            quarantine_flagged(con, names, "_cb_typed")
-            con.execute(
-                f"CREATE OR REPLACE TABLE {names.cur_stage} AS SELECT {RUN}, {ROW}, {cols} "
-                f"FROM _cb_typed WHERE _cb_bad_col IS NULL{order}"
-            )
-            con.execute("DROP TABLE _cb_typed")
+            type_into_stage(con, names, source, ordered, types, run_id, as_text, order)
         else:
             con.execute(
                 f"CREATE OR REPLACE TABLE {names.cur_stage} AS SELECT {lit(run_id)} AS "

@@ -130,3 +130,28 @@ def quarantine_flagged(con: duckdb.DuckDBPyConnection, names: Names, source: str
         f"'无法识别为' || CASE _cb_bad_type {zh} ELSE _cb_bad_type END, _cb_bad_value "
         f"FROM {source} WHERE _cb_bad_col IS NOT NULL"
     )
+
+
+def type_into_stage(
+    con: duckdb.DuckDBPyConnection,
+    names: Names,
+    source_sql: str,
+    ordered: list[str],
+    types: dict[str, str],
+    run_id: str,
+    as_text: set[str] | None,
+    order: str = "",
+) -> None:
+    """The curated stage from ``source_sql`` in one scan: rows typed as declared, the rows a
+    value of which cannot be typed quarantined set-wise (``order``: an ORDER BY clause)."""
+    cols = "".join(f", {quote_ident(c)}" for c in ordered)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _cb_typed AS "
+        + typed_select(source_sql, ordered, types, run_id, as_text)
+    )
+    quarantine_flagged(con, names, "_cb_typed")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {names.cur_stage} AS SELECT {RUN}, {ROW}{cols} "
+        f"FROM _cb_typed WHERE _cb_bad_col IS NULL{order}"
+    )
+    con.execute("DROP TABLE _cb_typed")

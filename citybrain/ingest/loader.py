@@ -35,7 +35,7 @@ import pyarrow as pa
 from citybrain.catalog.vocab import FIELD_TYPES
 from citybrain.ingest import connectors as cx
 from citybrain.ingest.csv_stage import stage_csv
-from citybrain.ingest.declared import check_schema, quarantine_flagged, typed_select
+from citybrain.ingest.declared import check_schema, type_into_stage
 from citybrain.ingest.errors import SourceError
 from citybrain.ingest.lake_meta import (
     META,
@@ -273,19 +273,10 @@ class Loader:
     ) -> None:
         """Curated stage from a text source in one scan: typed rows, untypable ones flagged,
         then split set-wise into the curated stage and the quarantine."""
-        types = dict(spec.fields)
         ordered = [n for n, _ in spec.fields] or columns
-        cols = "".join(f", {quote_ident(c)}" for c in ordered)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _cb_typed AS "
-            + typed_select(source_sql, ordered, types, run_id, as_text)
+        type_into_stage(
+            con, names, source_sql, ordered, dict(spec.fields), run_id, as_text, f" ORDER BY {ROW}"
         )
-        quarantine_flagged(con, names, "_cb_typed")
-        con.execute(
-            f"CREATE OR REPLACE TABLE {names.cur_stage} AS SELECT {RUN}, {ROW}{cols} "
-            f"FROM _cb_typed WHERE _cb_bad_col IS NULL ORDER BY {ROW}"
-        )
-        con.execute("DROP TABLE _cb_typed")
 
     def _stage_batches(
         self,
