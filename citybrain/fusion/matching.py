@@ -95,30 +95,33 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _deterministic(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+def _deterministic(con: duckdb.DuckDBPyConnection, kind: str, all_new: bool) -> None:
     """``prof2``: ``prof`` with ``det`` (group number), ``anchored``, ``is_new`` (a profile in
-    ``_new``) and ``det_label`` (the group of an anchored profile, Splink's training label)."""
+    ``_new``, or every profile when ``all_new``) and ``det_label`` (the group of an anchored
+    profile, Splink's training label)."""
     anchor = "id_anchor" if kind == "person" else "uscc_anchor"
-    # prof is stored in profile_id order: its rowid numbers the profiles without a sort
-    con.execute("CREATE OR REPLACE TEMP TABLE pidx AS SELECT profile_id, rowid AS i FROM prof")
+    # prof is stored in profile_id order: its rowid numbers the profiles, and the smallest
+    # number of a key is its smallest profile id, so no string is joined or sorted again
     edges = con.execute(f"""
       WITH k AS (
-        SELECT p.profile_id, 'a:' || {anchor} AS k FROM prof p WHERE {anchor} IS NOT NULL
+        SELECT rowid AS i, 'a:' || {anchor} AS k FROM prof WHERE {anchor} IS NOT NULL
         UNION ALL
-        SELECT p.profile_id, 'd:' || dept_key FROM prof p WHERE dept_key IS NOT NULL
-      ), first AS (SELECT k, min(profile_id) AS root FROM k GROUP BY k)
-      SELECT a.i AS a, b.i AS b FROM k JOIN first USING (k)
-      JOIN pidx a ON a.profile_id = k.profile_id JOIN pidx b ON b.profile_id = first.root
+        SELECT rowid, 'd:' || dept_key FROM prof WHERE dept_key IS NOT NULL
+      )
+      SELECT i AS a, min(i) OVER (PARTITION BY k) AS b FROM k
     """).fetchnumpy()
     n = _one(con, "SELECT count(*) FROM prof")
     labels = _components(n, edges["a"].astype(np.int64), edges["b"].astype(np.int64))
     con.register("_det", pa.table({"i": pa.array(np.arange(n)), "det": pa.array(labels)}))
+    is_new = "true" if all_new else "p.profile_id IN (SELECT profile_id FROM _new)"
     con.execute(f"""
       CREATE OR REPLACE TEMP TABLE prof2 AS
-      SELECT *, CASE WHEN anchored THEN CAST(det AS VARCHAR) END AS det_label FROM (
-        SELECT p.*, d.det, bool_or({anchor} IS NOT NULL) OVER (PARTITION BY d.det) AS anchored,
-               p.profile_id IN (SELECT profile_id FROM _new) AS is_new
-        FROM prof p JOIN pidx USING (profile_id) JOIN _det d ON d.i = pidx.i)
+      WITH p AS (SELECT p.*, d.det FROM (SELECT rowid AS _i, * FROM prof) p
+                 JOIN _det d ON d.i = p._i),
+      a AS (SELECT det, bool_or({anchor} IS NOT NULL) AS anchored FROM p GROUP BY det)
+      SELECT p.* EXCLUDE (_i), a.anchored, {is_new} AS is_new,
+             CASE WHEN a.anchored THEN CAST(p.det AS VARCHAR) END AS det_label
+      FROM p JOIN a USING (det) ORDER BY p._i
     """)
     con.unregister("_det")
 
@@ -463,12 +466,10 @@ def match(
     try:
         con.register("feats", feats)
         _profiles(con, kind)
-        if new_profiles is None:
-            con.execute("CREATE OR REPLACE TEMP VIEW _new AS SELECT profile_id FROM prof")
-        else:
+        if new_profiles is not None:
             con.register("_new", pa.table({"profile_id": pa.array(sorted(new_profiles),
                                                                     pa.string())}))
-        _deterministic(con, kind)
+        _deterministic(con, kind, all_new=new_profiles is None)
         pairs = _score(con, kind, db_api_factory)
         _assign(con, pairs, threshold if threshold is not None else THRESHOLD[kind])
         reason_sql = _reason_sql(kind)
