@@ -130,7 +130,8 @@ FROM nm LEFT JOIN g USING (value)
 def name_table(values: pa.Array) -> pa.Table:
     """``name_features`` of every value, set-wise: whitespace and the CJK test as Arrow
     kernels, OpenCC once over all names, pinyin once per distinct character (a city's names
-    use a few hundred), the readings of each name combined in DuckDB."""
+    use a few hundred), the readings of each name combined in DuckDB. ``values``: distinct,
+    not null (``_distinct``)."""
     texts = pc.replace_substring_regex(values, r"\s+", "")
     cjk = pc.match_substring_regex(texts, _CJK_PATTERN).to_pylist()
     fixed = [t if ok else repair_mojibake(t) for t, ok in zip(texts.to_pylist(), cjk,
