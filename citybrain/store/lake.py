@@ -113,20 +113,23 @@ class DuckDBLake:
         target = qualified(schema, table)
         with self.writer() as con:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+            if mode == "append":
+                # the table is created from the schema alone: a reader can be read only once
+                con.register("_incoming", data.schema.empty_table())
+                try:
+                    con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _incoming")
+                finally:
+                    con.unregister("_incoming")
             con.register("_incoming", data)
             try:
                 if mode == "replace":
-                    con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM _incoming")
+                    sql = f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM _incoming"
                 else:
-                    con.execute(
-                        f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _incoming LIMIT 0"
-                    )
-                    con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _incoming")
+                    sql = f"INSERT INTO {target} BY NAME SELECT * FROM _incoming"
+                # both statements answer with the number of rows they wrote
+                return int(con.execute(sql).fetchall()[0][0])
             finally:
                 con.unregister("_incoming")
-            if isinstance(data, pa.Table):
-                return data.num_rows
-            return int(con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0])
 
     def register_parquet(self, schema: str, view: str, path: Path | str) -> None:
         """Expose Parquet file(s) (a path or glob) as a view, without copying them."""

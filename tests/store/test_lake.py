@@ -24,6 +24,21 @@ def test_write_replace_append_and_query(tmp_path: Path) -> None:
     lake.close()
 
 
+def test_a_record_batch_reader_is_streamed_whole(tmp_path: Path) -> None:
+    """A reader (read once) lands whole, and the count returned is what this write added."""
+    lake = DuckDBLake(tmp_path / "lake.duckdb")
+    batches = pa.table({"id": list(range(10))}).to_batches(max_chunksize=3)
+
+    def reader() -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(batches[0].schema, batches)
+
+    assert lake.write_arrow("raw", "streamed", reader(), mode="append") == 10
+    assert lake.write_arrow("raw", "streamed", reader(), mode="append") == 10
+    assert lake.query("SELECT count(*) AS n FROM raw.streamed").to_pylist() == [{"n": 20}]
+    assert lake.write_arrow("raw", "streamed", reader()) == 10
+    lake.close()
+
+
 def test_parameters_are_bound_not_formatted(tmp_path: Path) -> None:
     lake = DuckDBLake(tmp_path / "lake.duckdb")
     lake.write_arrow("raw", "t", pa.table({"name": ["a", "b'; DROP TABLE raw.t; --"]}))
