@@ -127,16 +127,22 @@ FROM nm LEFT JOIN g USING (value)
 """
 
 
+def _cleaned(values: pa.Array) -> pa.Array:
+    """Names without whitespace, mojibake repaired (only text that is not already clean CJK
+    is tried), traditional → simplified in one OpenCC call."""
+    texts = pc.replace_substring_regex(values, r"\s+", "")
+    cjk = pc.match_substring_regex(texts, _CJK_PATTERN).to_pylist()
+    fixed = [t if ok else repair_mojibake(t) for t, ok in zip(texts.to_pylist(), cjk,
+                                                               strict=True)]
+    return pa.array(simplify_many(fixed), pa.string())
+
+
 def name_table(values: pa.Array) -> pa.Table:
     """``name_features`` of every value, set-wise: whitespace and the CJK test as Arrow
     kernels, OpenCC once over all names, pinyin once per distinct character (a city's names
     use a few hundred), the readings of each name combined in DuckDB. ``values``: distinct,
     not null (``_distinct``)."""
-    texts = pc.replace_substring_regex(values, r"\s+", "")
-    cjk = pc.match_substring_regex(texts, _CJK_PATTERN).to_pylist()
-    fixed = [t if ok else repair_mojibake(t) for t, ok in zip(texts.to_pylist(), cjk,
-                                                               strict=True)]
-    simple = pa.array(simplify_many(fixed), pa.string())
+    simple = _cleaned(values)
     clean = pc.and_(pc.match_substring_regex(simple, _CJK_PATTERN),
                     pc.invert(pc.match_substring(simple, "?")))
     name_s = pc.if_else(clean, simple, pa.scalar(None, pa.string()))
@@ -262,18 +268,18 @@ def person_features(mentions: pa.Table, index: Any | None) -> pa.Table:
 
 def company_name_key(name: str) -> str:
     """Simplified, without spaces and brackets in either width."""
-    return company_name_keys([name])[0]
+    return company_name_keys(pa.array([name], pa.string()))[0].as_py()
 
 
-def company_name_keys(names: list[str]) -> list[str]:
-    fixed = [repair_mojibake(re.sub(r"\s+", "", n)) for n in names]
-    return [s.replace("(", "(").replace(")", ")") for s in simplify_many(fixed)]
+def company_name_keys(names: pa.Array) -> pa.Array:
+    """``company_name_key`` of every name: the person-name cleaning, brackets half-width."""
+    simple = _cleaned(names)
+    return pc.replace_substring(pc.replace_substring(simple, "(", "("), ")", ")")
 
 
 def company_features(mentions: pa.Table, index: Any | None) -> pa.Table:
     company_names = _distinct(mentions.column("name"))
-    names = pa.table({"value": company_names,
-                      "name_s": company_name_keys(company_names.to_pylist())})
+    names = pa.table({"value": company_names, "name_s": company_name_keys(company_names)})
     reps = name_table(_distinct(mentions.column("legal_rep")))
     usccs = _check("uscc", mentions.column("uscc"))
     dates = _check("date", mentions.column("record_date"), mentions.column("status_date"))
