@@ -274,7 +274,7 @@ def company_name_key(name: str) -> str:
 def company_name_keys(names: pa.Array) -> pa.Array:
     """``company_name_key`` of every name: the person-name cleaning, brackets half-width."""
     simple = _cleaned(names)
-    return pc.replace_substring(pc.replace_substring(simple, "(", "("), ")", ")")
+    return pc.replace_substring(pc.replace_substring(simple, "\uff08", "("), "\uff09", ")")
 
 
 def company_features(mentions: pa.Table, index: Any | None) -> pa.Table:

@@ -77,6 +77,12 @@ def test_heteronym_reading_is_known() -> None:
     assert "shan xiong" in features.name_features("单雄")["name_pys"]
 
 
+def test_company_names_agree_across_bracket_widths_and_scripts() -> None:
+    key = features.company_name_key
+    expected = "青岛海尔(集团)有限公司"
+    assert key("青岛海尔（集团）有限公司") == key("青島海爾(集團) 有限公司") == expected
+
+
 def test_twins_same_address_and_birth_do_not_merge() -> None:
     t1, t2 = _check("37020320150301201"), _check("37020320150301221")
     twin = {**BASE, "birth_date": "20150301", "address": "市北区辽宁路8号2号楼1单元302室"}
