@@ -160,18 +160,14 @@ def get(code: str) -> Element:
 def check_array(code: str, values: pa.Array | pa.ChunkedArray | list) -> pa.Table:
     """Validate and normalise many values at once: ``value, valid, normalized, reason``."""
     element = get(code)
-    if element.norm_from_reason_macro:
-        query = (
-            "SELECT value, reason IS NULL AS valid, "
-            f"{element.norm_from_reason_macro}(value, reason) AS normalized, reason FROM ("
-            f"SELECT value, {element.reason_sql('value')} AS reason FROM {{source}})"
-        )
+    if element.norm_from_reason_macro:  # the reason is computed once and reused
+        inner, normalized = "", f"{element.norm_from_reason_macro}(value, reason)"
     else:
-        query = (
-            "SELECT value, reason IS NULL AS valid, normalized, reason FROM ("
-            f"SELECT value, {element.reason_sql('value')} AS reason, "
-            f"{element.norm_sql('value')} AS normalized FROM {{source}})"
-        )
+        inner, normalized = f", {element.norm_sql('value')} AS normalized", "normalized"
+    query = (
+        f"SELECT value, reason IS NULL AS valid, {normalized} AS normalized, reason FROM ("
+        f"SELECT value, {element.reason_sql('value')} AS reason{inner} FROM {{source}})"
+    )
     if isinstance(values, pa.Array | pa.ChunkedArray):
         con = sql.scratch().cursor()
         try:

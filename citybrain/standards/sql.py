@@ -23,7 +23,7 @@ import duckdb
 from citybrain.standards import regions
 
 #: Bump when any macro changes; the lake reinstalls when its marker differs.
-VERSION = 15
+VERSION = 16
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -219,15 +219,14 @@ def macro_statements() -> list[str]:
         "ELSE coalesce(std_id_r0(std_id_clean(v)), 'not_normalized') END",
         f"{m} std_id_upgrade(n) AS substr(n, 1, 6) || '19' || substr(n, 7, 9) || "
         "std_id_check17(substr(n, 1, 6) || '19' || substr(n, 7, 9))",
-        f"{m} std_id_norm(v) AS CASE WHEN std_id_r0(CAST(v AS VARCHAR)) IS NULL "
-        "THEN CAST(v AS VARCHAR) ELSE CASE coalesce(std_id_r0(std_id_clean(v)), 'ok') "
-        "WHEN 'ok' THEN std_id_clean(v) "
-        "WHEN 'legacy_15' THEN std_id_upgrade(std_id_clean(v)) END END",
-        # the same normal form from a computed std_id_reason: NULL reason ⇔ valid as is,
-        # not_normalized ⇔ valid once cleaned, legacy_15 ⇔ a valid 15-digit number
+        # the normal form follows from the reason: NULL ⇔ valid as delivered, not_normalized
+        # ⇔ valid once cleaned, legacy_15 ⇔ a valid 15-digit number (a column check passes
+        # the reason it has already computed)
         f"{m} std_id_norm_from_reason(v, r) AS CASE WHEN r IS NULL THEN CAST(v AS VARCHAR) "
         "WHEN r = 'not_normalized' THEN std_id_clean(v) "
         "WHEN r = 'legacy_15' THEN std_id_upgrade(std_id_clean(v)) END",
+        f"{m} std_id_norm(v) AS list_transform([std_id_reason(v)], "
+        "lambda _std_r: std_id_norm_from_reason(v, _std_r))[1]",
         # Facts of an ID *as delivered* (valid, or a valid legacy 15-digit number), for
         # cross-field and cross-dataset rules: compact enough to repeat in a scan query.
         f"{m} std_id_usable(n) AS coalesce(std_id_r0(n), 'ok') IN ('ok', 'legacy_15')",
