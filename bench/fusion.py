@@ -29,7 +29,6 @@ import json
 import logging
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from citybrain.fusion import extract, scoring, service  # noqa: E402
+from citybrain.testing.rounds import alternating, median_round  # noqa: E402
 
 SKIP = {"renshe.si_contribution"}
 FIELDS = ("name", "id_number", "birth_date", "sex", "address", "phone")
@@ -154,27 +154,20 @@ def main() -> None:
         generate_city(city, scale=scale, seed=args.seed)
     table, truth = build_input(city, args.size, args.seed)
 
-    def ours_round() -> tuple[float, pa.Table]:
+    def ours_round(_: int) -> tuple[float, pa.Table]:
         t0 = time.perf_counter()
         out = service.link_table(table, "person")
         return time.perf_counter() - t0, out
 
-    def splink_round() -> tuple[float, pa.Table]:
+    def splink_round(_: int) -> tuple[float, pa.Table]:
         t0 = time.perf_counter()
         out = run_splink(table)
         return time.perf_counter() - t0, out
 
-    # rounds alternate which side goes first: the shared machine swings one run by 20 %
-    rounds = []
-    for i in range(args.repeat):
-        if i % 2 == 0:
-            (t_ours, ours), (t_splink, theirs) = ours_round(), splink_round()
-        else:
-            (t_splink, theirs), (t_ours, ours) = splink_round(), ours_round()
-        rounds.append((t_ours, t_splink))
-    ratios = [o / b for o, b in rounds]
-    t_ours, t_splink = rounds[ratios.index(statistics.median(ratios))] if len(rounds) % 2 \
-        else rounds[-1]
+    rounds = alternating(ours_round, splink_round, args.repeat)
+    ratios = [o[0] / b[0] for o, b in rounds]
+    ratio, at = median_round(ratios)
+    (t_ours, ours), (t_splink, theirs) = rounds[at]
     ours_keys = ours.select(["record_id", "cluster_id"]).rename_columns(["key", "cluster"])
     s_ours = scoring.pairwise(ours_keys, truth)
     s_splink = scoring.pairwise(theirs.cast(pa.schema([("key", pa.string()),
@@ -191,7 +184,7 @@ def main() -> None:
         "baseline": "Splink 5 DuckDB, generic comparisons (JW name, exact ID/date/phone, "
                     "Levenshtein address)",
         "baseline_value": round(t_splink, 2),
-        "ratio": round(statistics.median(ratios), 4),
+        "ratio": round(ratio, 4),
         "ratios": [round(x, 4) for x in ratios],
         "goal": "higher F1 than the baseline, time ratio <= 1.0",
         "rows": table.num_rows,

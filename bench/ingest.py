@@ -35,6 +35,7 @@ from citybrain.ingest import service
 from citybrain.ingest.schemas import JobCreate
 from citybrain.store.ops import session_scope
 from citybrain.store.runtime import Stores
+from citybrain.testing.rounds import alternating, median_round
 
 FIELDS = [
     ("id", "integer"),
@@ -116,26 +117,26 @@ def main(rows: int, repeat: int = 3) -> dict:
         root = Path(tmp)
         csv = root / "people.csv"
         _write_csv(csv, rows)
-        rounds = []
-        for i in range(repeat):
-            # alternate which side goes first: neither always meets a warm (or busy) machine
-            if i % 2 == 0:
-                base = _baseline(csv, root / f"baseline{i}.duckdb")
-                ours = _ours(csv, root / f"home{i}", rows)
-            else:
-                ours = _ours(csv, root / f"home{i}", rows)
-                base = _baseline(csv, root / f"baseline{i}.duckdb")
-            assert base["rows"] == rows, (base["rows"], rows)
-            rounds.append((base, ours))
-            shutil.rmtree(root / f"home{i}", ignore_errors=True)
+
+        def baseline(i: int) -> dict:
+            out = _baseline(csv, root / f"baseline{i}.duckdb")
             (root / f"baseline{i}.duckdb").unlink(missing_ok=True)
+            assert out["rows"] == rows, (out["rows"], rows)
+            return out
+
+        def ours(i: int) -> dict:
+            out = _ours(csv, root / f"home{i}", rows)
+            shutil.rmtree(root / f"home{i}", ignore_errors=True)
+            return out
+
+        rounds = alternating(baseline, ours, repeat)
     ratios = [b["s"] / o["s"] for b, o in rounds]
-    ratio = statistics.median(ratios)
-    base, ours = rounds[ratios.index(ratio)] if repeat % 2 else rounds[-1]
+    ratio, at = median_round(ratios)
+    base, ours_run = rounds[at]
     return {
         "bench": "ingest",
         "metric": "csv_rows_per_second",
-        "value": round(rows / ours["s"]),
+        "value": round(rows / ours_run["s"]),
         "unit": "rows/s",
         "baseline": "duckdb read_csv into a table",
         "baseline_value": round(rows / base["s"]),
@@ -143,15 +144,15 @@ def main(rows: int, repeat: int = 3) -> dict:
         "goal": ">= 0.5x duckdb read_csv",
         "rows": rows,
         "ratios": [round(r, 3) for r in ratios],
-        "seconds": round(ours["s"], 2),
+        "seconds": round(ours_run["s"], 2),
         "baseline_seconds": round(base["s"], 2),
         "baseline_declared_types_seconds": round(base["typed_s"], 2),
         "ratio_vs_declared_types": round(
             statistics.median(b["typed_s"] / o["s"] for b, o in rounds), 3
         ),
-        "steps_s": ours["steps"],
+        "steps_s": ours_run["steps"],
         # CPU seconds of all threads: the same comparison without other load on the machine
-        "cpu_s": round(ours["cpu"], 2),
+        "cpu_s": round(ours_run["cpu"], 2),
         "baseline_cpu_s": round(base["cpu"], 2),
     }
 
