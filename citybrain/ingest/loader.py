@@ -96,7 +96,7 @@ class Loader:
         csv_fast = spec.connector == "csv" and connector is None
         with self.lake.writer() as con:
             ensure_meta(con)
-            state = self._state(con, spec.job_id)
+            state = state_of(con, spec.job_id)
             layout: cx.CsvLayout | None = None
             if csv_fast:
                 # one pass: fingerprint + the copy the raw zone will keep
@@ -141,10 +141,6 @@ class Loader:
             return result
 
     # ------------------------------------------------------------------ steps
-    @staticmethod
-    def _state(con: duckdb.DuckDBPyConnection, job_id: str) -> dict[str, Any] | None:
-        return state_of(con, job_id)
-
     @staticmethod
     def _fingerprint_first(spec: LoadSpec) -> str | None:
         if spec.connector in FILE_CONNECTORS:
