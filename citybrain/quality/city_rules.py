@@ -3,9 +3,11 @@
 Derived rules judge one dataset by its catalog entry. Some defects only show against
 another source or the business process behind the data, so the stewards declare them here:
 
-* **The household register is the reference for who a citizen is** (户籍为准): a name held for
-  a citizen ID in any other department's data must equal the name the public-security
-  household register (公安 户籍) holds for that ID.
+* **One name per citizen ID and per credit code** (户籍为准, 登记为准): a name held for a
+  citizen ID anywhere in the city's data must equal the name the records agree on for that ID,
+  the public-security household register (公安 户籍) breaking ties; likewise a company's name
+  for its unified social credit code, the market-regulation register (市场监管 登记) breaking
+  ties.
 * **Reporting lags and process rules** (时效): a birth certificate is issued within 30 days of
   the birth, a death is reported within 30 days, a residence permit is valid for exactly three
   years from issue, enterprise annual reports are due by 30 June of the following year,
@@ -17,31 +19,60 @@ catalog is skipped, so the configuration can run ahead of the data.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from citybrain.quality import rules as r
 from citybrain.quality.rules import DatasetInfo, Rule
 
-#: (dataset, ID field, name field) of the reference register for persons.
-PERSON_REGISTER = ("gongan.hukou", "公民身份号码", "姓名")
 WORK_SCHEMA = "quality_work"  # lake schema of tables a scan derives and then joins
-CONSENSUS_TABLE = f'"{WORK_SCHEMA}"."person_names"'
 
-#: (dataset, name field, ID field of the same person): names checked against the register.
-PERSON_NAMES: tuple[tuple[str, str, str], ...] = (
-    ("gongan.residence_permit", "姓名", "证件号码"),
-    ("weijian.births", "mother_name", "mother_id_card"),
-    ("weijian.births", "father_name", "father_id_card"),
-    ("weijian.deaths", "xm", "sfzh"),
-    ("weijian.vaccinations", "child_name", "child_id"),
-    ("minzheng.marriages", "男方姓名", "男方公民身份号码"),
-    ("minzheng.marriages", "女方姓名", "女方公民身份号码"),
-    ("minzheng.subsidies", "name", "id_card"),
-    ("renshe.si_insured", "aac003", "aac002"),
-    ("scjg.company_register", "法定代表人", "法定代表人证件号码"),
-    ("jiaoyu.enrolment", "xsxm", "sfzjh"),
-    ("ziranziyuan.property_register", "权利人", "证件号码"),
+
+@dataclass(frozen=True)
+class Reference:
+    """A base register and the other datasets that name the same entity by the same key."""
+
+    kind: str  # person | company: names the work table and the rule
+    register: tuple[str, str, str]  # (dataset, key field, name field): breaks ties
+    others: tuple[tuple[str, str, str], ...]  # (dataset, name field, key field)
+    key_macro: str  # standards macro giving the comparable key (NULL when unusable)
+    register_zh: str
+    by_sex: bool = False  # given-name characters are weighed by the ID's sex digit
+
+    @property
+    def table(self) -> str:
+        return f'"{WORK_SCHEMA}"."{self.kind}_names"'
+
+
+PERSONS = Reference(
+    "person",
+    ("gongan.hukou", "公民身份号码", "姓名"),
+    (
+        ("gongan.residence_permit", "姓名", "证件号码"),
+        ("weijian.births", "mother_name", "mother_id_card"),
+        ("weijian.births", "father_name", "father_id_card"),
+        ("weijian.deaths", "xm", "sfzh"),
+        ("weijian.vaccinations", "child_name", "child_id"),
+        ("minzheng.marriages", "男方姓名", "男方公民身份号码"),
+        ("minzheng.marriages", "女方姓名", "女方公民身份号码"),
+        ("minzheng.subsidies", "name", "id_card"),
+        ("renshe.si_insured", "aac003", "aac002"),
+        ("scjg.company_register", "法定代表人", "法定代表人证件号码"),
+        ("jiaoyu.enrolment", "xsxm", "sfzjh"),
+        ("ziranziyuan.property_register", "权利人", "证件号码"),
+    ),
+    "std_id_key",
+    "户籍",
+    by_sex=True,
 )
+COMPANIES = Reference(
+    "company",
+    ("scjg.company_register", "统一社会信用代码", "企业名称"),
+    (("scjg.annual_reports", "name", "uscc"),),
+    "std_uscc_norm",
+    "企业登记",
+)
+REFERENCES = (PERSONS, COMPANIES)
 
 #: (dataset, field) that may be empty although its data element usually must not be:
 #: citizens may report anonymously.
@@ -105,96 +136,122 @@ def _custom(ds: DatasetInfo) -> list[Rule]:
     return out
 
 
-def _consensus_sql(sources: list[tuple[DatasetInfo, str, str]]) -> str:
-    """Per citizen ID the name most sources agree on (the register breaks a tie; an ID whose
-    top names still tie has no consensus). Only names valid on their own vote, and a source
-    votes once per ID however many rows it holds for that person."""
+def _consensus_sql(ref: Reference, sources: list[tuple[DatasetInfo, str, str]]) -> str:
+    """Per key the name the city's records agree on; a key whose top names still tie has no
+    consensus. Only names valid on their own vote.
+
+    Every row votes: each record is typed in on its own (a clinic per dose, a bureau per
+    filing), so nineteen vaccination records outweigh one register entry with a slip. When
+    the votes tie (often the register against one other record), the likelier name wins: the
+    one whose characters the city's names use most in that place (first character; for a
+    person's given name, in a man's or a woman's name by the ID's sex digit), which is how a
+    clerk spots 素勇志 against 苏勇志 or 婷 in a man's name; the register breaks what is left.
+    """
     q = r.quote_ident
     parts = [
-        f"SELECT std_id_key(CAST({q(key)} AS VARCHAR)) AS _k, trim(CAST({q(name)} AS VARCHAR)) "
-        f"AS _n, {i} AS _src, {1 if i == 0 else 0} AS _reg FROM {q(ds.schema)}.{q(ds.table)}"
+        f"SELECT {ref.key_macro}(CAST({q(key)} AS VARCHAR)) AS _k, "
+        f"trim(CAST({q(name)} AS VARCHAR)) AS _n, {1 if i == 0 else 0} AS _reg "
+        f"FROM {q(ds.schema)}.{q(ds.table)}"
         for i, (ds, name, key) in enumerate(sources)
     ]
+    place = "std_id_sex_raw(_k)" if ref.by_sex else "1"
     return (
-        "SELECT _k, arg_max(_n, _s) AS _v FROM (SELECT *, max(_s) OVER (PARTITION BY _k) AS _top "
-        "FROM (SELECT _k, _n, count(DISTINCT _src) * 2 + max(_reg) AS _s FROM ("
+        "WITH _votes AS (SELECT _k, _n, count(*) AS _rows, max(_reg) AS _reg FROM ("
         + " UNION ALL ".join(parts)
-        + ") WHERE _k IS NOT NULL AND std_name_reason(_n) IS NULL GROUP BY _k, _n)) "
+        + ") WHERE _k IS NOT NULL AND std_name_reason(_n) IS NULL GROUP BY _k, _n), "
+        f"_chars AS (SELECT _k, _n, CASE WHEN _i = 1 THEN 0 ELSE {place} END AS _pos, "
+        "substr(_n, _i, 1) AS _c "
+        "FROM (SELECT _k, _n, unnest(range(1, length(_n) + 1)) AS _i FROM _votes)), "
+        "_freq AS (SELECT _pos, _c, ln(count(*)) AS _w FROM _chars GROUP BY ALL), "
+        "_like AS (SELECT _k, _n, sum(_w) AS _l FROM _chars JOIN _freq USING (_pos, _c) "
+        "GROUP BY ALL), "
+        "_ranked AS (SELECT _k, _n, (_rows, _l, _reg) AS _s, "
+        "max((_rows, _l, _reg)) OVER (PARTITION BY _k) AS _top "
+        "FROM _votes JOIN _like USING (_k, _n)) "
+        "SELECT _k, arg_max(_n, _s) AS _v FROM _ranked "
         "GROUP BY _k HAVING count(*) FILTER (WHERE _s = _top) = 1"
     )
 
 
-def person_name_rule(
+def name_rule(
+    ref: Reference,
     ds: DatasetInfo,
     name: str,
     key: str,
     sources: list[tuple[DatasetInfo, str, str]],
     consensus: str | None = None,
 ) -> Rule:
-    """``name`` equals the name the city's sources agree on for the citizen ID in ``key``.
+    """``name`` equals the name the city's records agree on for the key in ``key``.
 
     ``consensus`` is a query over an already materialised consensus (a catalog-wide scan
     computes it once); without it the rule carries the whole consensus query itself.
     """
     q = r.quote_ident
-    alias = "_ref_person_" + r._slug(key)
+    alias = f"_ref_{ref.kind}_" + r._slug(key)
     col = f"trim(CAST({q(name)} AS VARCHAR))"
     return Rule(
-        f"consistency:{name}==person_register",
+        f"consistency:{name}=={ref.kind}_register",
         "consistency",
         name,
-        f"{name} 与户籍及各部门登记的姓名一致(户籍为准) / matches the name the household "
-        "register and the other departments hold for this ID",
+        f"{name} 与{ref.register_zh}及各部门记录一致({ref.register_zh}为准) / matches the name "
+        f"the {ref.kind} register and the other departments' records hold for this key",
         f"{col} <> {alias}__v",
         applies=f"{alias}__v IS NOT NULL AND std_name_reason({q(name)}) IS NULL",
         join=(
             alias,
-            consensus or _consensus_sql(sources),
-            f"std_id_key(CAST({q(key)} AS VARCHAR))",
+            consensus or _consensus_sql(ref, sources),
+            f"{ref.key_macro}(CAST({q(key)} AS VARCHAR))",
         ),
         sample_columns=(key,),
         reason=f"{alias}__v",
     )
 
 
-def person_sources(catalog: dict[str, DatasetInfo]) -> list[tuple[DatasetInfo, str, str]]:
-    """(dataset, name field, ID field) of every loaded dataset that names citizens; empty
-    without the household register, which the consensus needs as its tie-breaker."""
-    ref_id, ref_key, ref_name = PERSON_REGISTER
-    ref = catalog.get(ref_id)
-    if ref is None or not ref.field(ref_key) or not ref.field(ref_name):
+def sources_of(
+    ref: Reference, catalog: dict[str, DatasetInfo]
+) -> list[tuple[DatasetInfo, str, str]]:
+    """(dataset, name field, key field) of every loaded dataset that names the entity; empty
+    without the register, which the consensus needs as its tie-breaker."""
+    reg_id, reg_key, reg_name = ref.register
+    reg = catalog.get(reg_id)
+    if reg is None or not reg.field(reg_key) or not reg.field(reg_name):
         return []
-    return [(ref, ref_name, ref_key)] + [
+    return [(reg, reg_name, reg_key)] + [
         (catalog[d], name, key)
-        for d, name, key in PERSON_NAMES
+        for d, name, key in ref.others
         if d in catalog and catalog[d].field(name) and catalog[d].field(key)
     ]
 
 
-def materialize_consensus(con: Any, catalog: dict[str, DatasetInfo]) -> str | None:
-    """Compute the name consensus once into a work table; returns the query rules join.
+def materialize_consensus(con: Any, catalog: dict[str, DatasetInfo]) -> dict[str, str]:
+    """Compute each register's name consensus once into a work table; returns, per reference
+    kind, the query rules join.
 
-    A catalog-wide scan would otherwise recompute it (a scan of every person dataset) for
-    every name field of every dataset.
+    A catalog-wide scan would otherwise recompute it (a scan of every dataset naming the
+    entity) for every name field of every dataset.
     """
-    sources = person_sources(catalog)
-    if not sources:
-        return None
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {r.quote_ident(WORK_SCHEMA)}")
-    con.execute(f"CREATE OR REPLACE TABLE {CONSENSUS_TABLE} AS {_consensus_sql(sources)}")
-    return f"SELECT _k, _v FROM {CONSENSUS_TABLE}"
+    out = {}
+    for ref in REFERENCES:
+        sources = sources_of(ref, catalog)
+        if not sources:
+            continue
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {r.quote_ident(WORK_SCHEMA)}")
+        con.execute(f"CREATE OR REPLACE TABLE {ref.table} AS {_consensus_sql(ref, sources)}")
+        out[ref.kind] = f"SELECT _k, _v FROM {ref.table}"
+    return out
 
 
 def rules_for(
-    ds: DatasetInfo, catalog: dict[str, DatasetInfo], consensus: str | None = None
+    ds: DatasetInfo, catalog: dict[str, DatasetInfo], consensus: dict[str, str] | None = None
 ) -> list[Rule]:
     """The configured rules that apply to ``ds`` (``catalog``: every loaded dataset;
-    ``consensus``: the materialised name consensus, if the caller made one)."""
+    ``consensus``: the materialised name consensus per reference, if the caller made them)."""
     out: list[Rule] = []
-    sources = person_sources(catalog)
-    for src, name, key in sources:
-        if src.id == ds.id:
-            out.append(person_name_rule(ds, name, key, sources, consensus))
+    for ref in REFERENCES:
+        sources = sources_of(ref, catalog)
+        for src, name, key in sources:
+            if src.id == ds.id:
+                out.append(name_rule(ref, ds, name, key, sources, (consensus or {}).get(ref.kind)))
     for dataset, earlier, later, days in LAGS:
         if dataset == ds.id and ds.field(earlier) and ds.field(later):
             out.append(r.date_order(earlier, later, days))

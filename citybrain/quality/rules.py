@@ -188,7 +188,11 @@ def id_sex_consistency(id_field: str, sex_field: str) -> Rule:
 
 
 def date_order(earlier: str, later: str, max_days: int | None = None) -> Rule:
-    """``later`` is not before ``earlier`` (and, with ``max_days``, not too long after)."""
+    """``later`` is not before ``earlier`` (and, with ``max_days``, not too long after).
+
+    The earlier date is an event that has happened (a birth, a death, a filing): dated in
+    the future it is the validity rule's finding (``future_date``), not a lag here.
+    """
     e, la = f"std_date_parse({_q(earlier)})", f"std_date_parse({_q(later)})"
     fails = f"{la} < {e}"
     text = f"{later} 不早于 {earlier}"
@@ -201,7 +205,7 @@ def date_order(earlier: str, later: str, max_days: int | None = None) -> Rule:
         later,
         f"{text} / {later} follows {earlier} in time",
         fails,
-        applies=f"{e} IS NOT NULL AND {la} IS NOT NULL",
+        applies=f"{e} IS NOT NULL AND {la} IS NOT NULL AND {e} <= current_date",
     )
 
 

@@ -403,14 +403,12 @@ def rules_for(
     ds: DatasetInfo,
     catalog: list[DatasetInfo],
     as_of: date | None = None,
-    consensus: str | None = None,
+    consensus: dict[str, str] | None = None,
 ) -> list[Rule]:
     """Derived rules plus the city's configured ones (:mod:`citybrain.quality.city_rules`)."""
     from citybrain.quality import city_rules
 
-    return derive_rules(ds, as_of) + city_rules.rules_for(
-        ds, {d.id: d for d in catalog}, consensus
-    )
+    return derive_rules(ds, as_of) + city_rules.rules_for(ds, {d.id: d for d in catalog}, consensus)
 
 
 def scan_catalog(

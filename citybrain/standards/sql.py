@@ -23,7 +23,7 @@ import duckdb
 from citybrain.standards import regions
 
 #: Bump when any macro changes; the lake reinstalls when its marker differs.
-VERSION = 16
+VERSION = 17
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -146,10 +146,12 @@ def macro_statements() -> list[str]:
     org_vals = {str(d): d for d in range(10)} | {chr(65 + i): 10 + i for i in range(26)}
     uscc_sum = _char_lut_expr("n", uscc_vals, USCC_WEIGHTS, 1)
     org_sum = _char_lut_expr("n", org_vals, ORG_WEIGHTS, 9)
-    trad = _sql_str("[" + _traditional_chars() + "]")
+    traditional = _traditional_chars()
+    trad = _sql_str("[" + traditional + "]")
     # personal and organisation names: GB 2312 hanzi, the middle dot of minority names,
-    # Latin letters, digits and brackets (企业名称); anything else is garbling (乱码)
-    name_bad = _sql_str("[^" + _gb2312_hanzi() + "·A-Za-z0-9()（）\\- ]")
+    # Latin letters, digits and brackets (企业名称); a traditional form is its own finding,
+    # anything else is garbling (乱码) even when a traditional character is among it
+    name_bad = _sql_str("[^" + _gb2312_hanzi() + traditional + "·A-Za-z0-9()（）\\- ]")
     garbled = _sql_str(_mojibake_pattern())
     m = "CREATE OR REPLACE MACRO"
     return [
@@ -346,8 +348,8 @@ def macro_statements() -> list[str]:
         # -- personal names: simplified hanzi of GB 2312 (and the middle dot of minority names)
         f"{m} std_name_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
         f"WHEN regexp_matches(CAST(v AS VARCHAR), {garbled}) THEN 'bad_chars' "
-        f"WHEN regexp_matches(CAST(v AS VARCHAR), {trad}) THEN 'traditional_chars' "
         f"WHEN regexp_matches(CAST(v AS VARCHAR), {name_bad}) THEN 'bad_chars' "
+        f"WHEN regexp_matches(CAST(v AS VARCHAR), {trad}) THEN 'traditional_chars' "
         "ELSE NULL END",
         f"{m} std_name_norm(v) AS CASE WHEN std_name_reason(v) IS NULL THEN CAST(v AS VARCHAR) END",
         # -- addresses: the set-wise pre-check; parsing and matching are in address.py

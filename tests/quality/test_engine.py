@@ -98,6 +98,18 @@ def test_freshness_fails_when_the_newest_record_is_older_than_the_cycle(people) 
     assert (result.outcomes[0].checked, result.outcomes[0].failed) == (6, 6)
 
 
+def test_an_order_rule_leaves_a_future_event_to_validity(lake: DuckDBLake) -> None:
+    """A birth dated 2039 is a validity finding; the 30-day lag rule does not judge it."""
+    births = {"born": ["2024-07-21", "2039-07-21", "2024-01-01"],
+              "issued": ["2024-08-06", "2024-08-06", "2024-03-01"]}
+    lake.write_arrow("raw", "births", pa.table(births))
+    standards.install_lake_macros(lake)
+    ds = DatasetInfo("test.births", "weijian", "raw", "births",
+                     (FieldInfo("born", "date"), FieldInfo("issued", "date")))
+    (o,) = engine.run_scan(lake, ds, [r.date_order("born", "issued", 30)]).outcomes
+    assert (o.checked, o.failed) == (2, 1)  # 2024-01-01 → 2024-03-01 is late
+
+
 def test_bad_rules_fail_alone_and_the_others_still_run(people: DuckDBLake) -> None:
     rules = [
         r.custom("broken", "pid = = 'x'"),

@@ -1,0 +1,98 @@
+"""Names checked against what the city's records agree on, per citizen ID and credit code."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from citybrain.quality import city_rules, engine
+from citybrain.quality.rules import DatasetInfo, FieldInfo
+from citybrain.simulate import identifiers
+from citybrain.standards import service as standards
+from citybrain.store.lake import DuckDBLake
+
+
+def _id(seq: int, male: bool = True) -> str:
+    body = f"37020219900101{seq:02d}{1 if male else 2}"
+    return body + identifiers.id_check_char(body)
+
+
+def _uscc(seq: int) -> str:
+    org = f"MA{seq:06d}"
+    body = "91370202" + org + identifiers.org_code_check(org)
+    return body + identifiers.uscc_check(body)
+
+
+A, B, E, F, G = _id(1), _id(2), _id(3), _id(4), _id(5, male=False)
+HUKOU = {  # the register: A carries a slip, B a homophone surname nobody else uses
+    "公民身份号码": [A, B, E, F, G, _id(6), _id(7)],
+    "姓名": ["苏浩志", "素勇强", "王建国", "苏明", "李婷", "苏强", "苏伟"],
+}
+VACC = {"child_id": [A, A, A], "child_name": ["苏勇志", "苏勇志", "苏勇志"]}
+SI = {  # one record each against the register: B and E tie, the likelier name wins
+    "aac002": [B, E],
+    "aac003": ["苏勇强", "汪建国"],
+}
+FIRMS = {"统一社会信用代码": [_uscc(1), _uscc(2)], "企业名称": ["青岛海信电气", "青岛啤酒"]}
+REPORTS = {
+    "uscc": [_uscc(1), _uscc(1), _uscc(2)],
+    "name": ["青岛海信电器", "青岛海信电器", "青岛啤酒"],
+}
+
+
+def _info(ds_id: str, table: str, columns: dict) -> DatasetInfo:
+    fields = tuple(FieldInfo(c) for c in columns)
+    return DatasetInfo(ds_id, ds_id.split(".")[0], "raw", table, fields)
+
+
+def test_names_are_checked_against_the_records_consensus(lake: DuckDBLake) -> None:
+    tables = {
+        ("gongan.hukou", "hukou"): HUKOU,
+        ("weijian.vaccinations", "vacc"): VACC,
+        ("renshe.si_insured", "si"): SI,
+        ("scjg.company_register", "firms"): FIRMS,
+        ("scjg.annual_reports", "reports"): REPORTS,
+    }
+    catalog = {}
+    for (ds_id, table), cols in tables.items():
+        lake.write_arrow(
+            "raw", table, pa.table({"_cb_row": list(range(len(next(iter(cols.values()))))), **cols})
+        )
+        catalog[ds_id] = _info(ds_id, table, cols)
+    standards.install_lake_macros(lake)
+    with lake.writer() as con:
+        consensus = city_rules.materialize_consensus(con, catalog)
+    assert set(consensus) == {"person", "company"}
+
+    def failing(ds_id: str) -> dict[str, list[str]]:
+        ds = catalog[ds_id]
+        rules = city_rules.rules_for(ds, catalog, consensus)
+        out = {}
+        for o in engine.run_scan(lake, ds, rules).outcomes:
+            assert o.error is None, o.error
+            out[o.rule.field] = sorted(s["_reason"] for s in o.samples)
+        return out
+
+    # three vaccination records outweigh one register entry (A); a tie goes to the likelier
+    # name: 苏 is the city's surname, 素 is not (B); 王 against 汪 the other way round (E)
+    assert failing("gongan.hukou") == {"姓名": ["苏勇强", "苏勇志"]}
+    assert failing("weijian.vaccinations") == {"child_name": []}
+    assert failing("renshe.si_insured") == {"aac003": ["王建国"]}
+    # a company's name per credit code: two annual reports outweigh the register
+    assert failing("scjg.company_register") == {"企业名称": ["青岛海信电器"]}
+    assert failing("scjg.annual_reports") == {"name": []}
+
+
+def test_the_rule_carries_its_own_consensus_when_none_is_materialised(lake: DuckDBLake) -> None:
+    catalog = {}
+    for ds_id, table, cols in (
+        ("gongan.hukou", "hukou", HUKOU),
+        ("weijian.vaccinations", "vacc", VACC),
+    ):
+        lake.write_arrow(
+            "raw", table, pa.table({"_cb_row": list(range(len(next(iter(cols.values()))))), **cols})
+        )
+        catalog[ds_id] = _info(ds_id, table, cols)
+    standards.install_lake_macros(lake)
+    rules = city_rules.rules_for(catalog["gongan.hukou"], catalog)
+    (outcome,) = engine.run_scan(lake, catalog["gongan.hukou"], rules).outcomes
+    assert (outcome.checked, outcome.failed) == (7, 1)  # A, outvoted by three records
