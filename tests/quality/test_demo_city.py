@@ -8,14 +8,11 @@ import re
 from collections import defaultdict
 
 import duckdb
-import pytest
 from pypinyin import Style, pinyin
 
 from citybrain.quality import service
 from citybrain.store.ops import session_scope
 from citybrain.store.runtime import Stores
-
-pytestmark = pytest.mark.slow  # generates, loads and scans the whole demo city (~1 min)
 
 #: element reason code → the defect type a department would call it
 REASON_DEFECT = {
