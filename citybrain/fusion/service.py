@@ -189,7 +189,7 @@ def _fuse(lake: Any, kind: str, box: list[pa.Table], rules: extract.Rules, run_i
         unlinked = int(con.execute("SELECT count(unlinked_reason) FROM mentions").fetchall()[0][0])
         # streamed into the lake, not materialised a second time in Python
         lake.write_arrow(ZONE, f"{kind}_mentions", con.sql(
-            "SELECT * FROM mentions ORDER BY dataset, row, role").fetch_record_batch())
+            "SELECT * FROM mentions ORDER BY dataset, row, role").to_arrow_reader())
         records = golden.golden(con, "mentions", kind, rules, id_col)
         if kind == "person":
             con.register("gold", records)
