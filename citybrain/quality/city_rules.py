@@ -33,7 +33,7 @@ class Reference:
     """A base register and the other datasets that name the same entity by the same key."""
 
     kind: str  # person | company: names the work table and the rule
-    register: tuple[str, str, str]  # (dataset, key field, name field): breaks ties
+    register: tuple[str, str, str]  # (dataset, name field, key field): breaks ties
     others: tuple[tuple[str, str, str], ...]  # (dataset, name field, key field)
     key_macro: str  # standards macro giving the comparable key (NULL when unusable)
     register_zh: str
@@ -46,7 +46,7 @@ class Reference:
 
 PERSONS = Reference(
     "person",
-    ("gongan.hukou", "公民身份号码", "姓名"),
+    ("gongan.hukou", "姓名", "公民身份号码"),
     (
         ("gongan.residence_permit", "姓名", "证件号码"),
         ("weijian.births", "mother_name", "mother_id_card"),
@@ -67,7 +67,7 @@ PERSONS = Reference(
 )
 COMPANIES = Reference(
     "company",
-    ("scjg.company_register", "统一社会信用代码", "企业名称"),
+    ("scjg.company_register", "企业名称", "统一社会信用代码"),
     (("scjg.annual_reports", "name", "uscc"),),
     "std_uscc_norm",
     "企业登记",
@@ -212,14 +212,16 @@ def sources_of(
 ) -> list[tuple[DatasetInfo, str, str]]:
     """(dataset, name field, key field) of every loaded dataset that names the entity; empty
     without the register, which the consensus needs as its tie-breaker."""
-    reg_id, reg_key, reg_name = ref.register
-    reg = catalog.get(reg_id)
-    if reg is None or not reg.field(reg_key) or not reg.field(reg_name):
+
+    def present(d: str, name: str, key: str) -> bool:
+        return d in catalog and bool(catalog[d].field(name)) and bool(catalog[d].field(key))
+
+    if not present(*ref.register):
         return []
-    return [(reg, reg_name, reg_key)] + [
+    return [
         (catalog[d], name, key)
-        for d, name, key in ref.others
-        if d in catalog and catalog[d].field(name) and catalog[d].field(key)
+        for d, name, key in (ref.register, *ref.others)
+        if present(d, name, key)
     ]
 
 
@@ -231,11 +233,11 @@ def materialize_consensus(con: Any, catalog: dict[str, DatasetInfo]) -> dict[str
     entity) for every name field of every dataset.
     """
     out = {}
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {r.quote_ident(WORK_SCHEMA)}")
     for ref in REFERENCES:
         sources = sources_of(ref, catalog)
         if not sources:
             continue
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {r.quote_ident(WORK_SCHEMA)}")
         con.execute(f"CREATE OR REPLACE TABLE {ref.table} AS {_consensus_sql(ref, sources)}")
         out[ref.kind] = f"SELECT _k, _v FROM {ref.table}"
     return out

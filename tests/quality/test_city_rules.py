@@ -39,26 +39,31 @@ REPORTS = {
 }
 
 
-def _info(ds_id: str, table: str, columns: dict) -> DatasetInfo:
-    fields = tuple(FieldInfo(c) for c in columns)
-    return DatasetInfo(ds_id, ds_id.split(".")[0], "raw", table, fields)
+TABLES = {  # (dataset, lake table) → columns
+    ("gongan.hukou", "hukou"): HUKOU,
+    ("weijian.vaccinations", "vacc"): VACC,
+    ("renshe.si_insured", "si"): SI,
+    ("scjg.company_register", "firms"): FIRMS,
+    ("scjg.annual_reports", "reports"): REPORTS,
+}
+
+
+def _load(lake: DuckDBLake, datasets: tuple[str, ...]) -> dict[str, DatasetInfo]:
+    """Write the named datasets into the lake's raw zone; returns their catalog entries."""
+    catalog = {}
+    for (ds_id, table), cols in TABLES.items():
+        if ds_id not in datasets:
+            continue
+        rows = len(next(iter(cols.values())))
+        lake.write_arrow("raw", table, pa.table({"_cb_row": list(range(rows)), **cols}))
+        fields = tuple(FieldInfo(c) for c in cols)
+        catalog[ds_id] = DatasetInfo(ds_id, ds_id.split(".")[0], "raw", table, fields)
+    standards.install_lake_macros(lake)
+    return catalog
 
 
 def test_names_are_checked_against_the_records_consensus(lake: DuckDBLake) -> None:
-    tables = {
-        ("gongan.hukou", "hukou"): HUKOU,
-        ("weijian.vaccinations", "vacc"): VACC,
-        ("renshe.si_insured", "si"): SI,
-        ("scjg.company_register", "firms"): FIRMS,
-        ("scjg.annual_reports", "reports"): REPORTS,
-    }
-    catalog = {}
-    for (ds_id, table), cols in tables.items():
-        lake.write_arrow(
-            "raw", table, pa.table({"_cb_row": list(range(len(next(iter(cols.values()))))), **cols})
-        )
-        catalog[ds_id] = _info(ds_id, table, cols)
-    standards.install_lake_macros(lake)
+    catalog = _load(lake, tuple(d for d, _ in TABLES))
     with lake.writer() as con:
         consensus = city_rules.materialize_consensus(con, catalog)
     assert set(consensus) == {"person", "company"}
@@ -83,16 +88,7 @@ def test_names_are_checked_against_the_records_consensus(lake: DuckDBLake) -> No
 
 
 def test_the_rule_carries_its_own_consensus_when_none_is_materialised(lake: DuckDBLake) -> None:
-    catalog = {}
-    for ds_id, table, cols in (
-        ("gongan.hukou", "hukou", HUKOU),
-        ("weijian.vaccinations", "vacc", VACC),
-    ):
-        lake.write_arrow(
-            "raw", table, pa.table({"_cb_row": list(range(len(next(iter(cols.values()))))), **cols})
-        )
-        catalog[ds_id] = _info(ds_id, table, cols)
-    standards.install_lake_macros(lake)
+    catalog = _load(lake, ("gongan.hukou", "weijian.vaccinations"))
     rules = city_rules.rules_for(catalog["gongan.hukou"], catalog)
     (outcome,) = engine.run_scan(lake, catalog["gongan.hukou"], rules).outcomes
     assert (outcome.checked, outcome.failed) == (7, 1)  # A, outvoted by three records
