@@ -8,6 +8,11 @@ another source or the business process behind the data, so the stewards declare 
   the public-security household register (公安 户籍) breaking ties; likewise a company's name
   for its unified social credit code, the market-regulation register (市场监管 登记) breaking
   ties.
+* **One home per household** (现住址以迁入登记为准): the registers written when people move
+  in (不动产登记, 出生医学证明, 死亡医学证明) say where a household lives now; an address
+  another department holds for a member (户籍地址, 居住地址, 家庭住址) must be that home.
+  Members are found by the household register's 户号. About half of the hukou rows of people
+  who moved keep the old address; this is how such a row shows.
 * **Reporting lags and process rules** (时效): a birth certificate is issued within 30 days of
   the birth, a death is reported within 30 days, a residence permit is valid for exactly three
   years from issue, enterprise annual reports are due by 30 June of the following year,
@@ -26,6 +31,7 @@ from citybrain.quality import rules as r
 from citybrain.quality.rules import DatasetInfo, Rule
 
 WORK_SCHEMA = "quality_work"  # lake schema of tables a scan derives and then joins
+MAX_HOUSEHOLD = 20  # more people sharing one household value: a bad value, not a household
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,41 @@ COMPANIES = Reference(
     "企业登记",
 )
 REFERENCES = (PERSONS, COMPANIES)
+
+
+@dataclass(frozen=True)
+class Homes:
+    """Where each household lives, by the registers written at a move, and the addresses
+    judged against it; every source is (dataset, field, citizen-ID field)."""
+
+    households: tuple[tuple[str, str, str], ...]  # fields whose value names people living
+    # together (户号, a joint property certificate, a birth certificate's parents)
+    witnesses: tuple[tuple[str, str, str], ...]  # address fields written at a move
+    checked: tuple[tuple[str, str, str], ...]  # address fields that may lag behind
+    key_macro: str = "std_id_key"
+    table: str = f'"{WORK_SCHEMA}"."homes"'
+
+
+HOMES = Homes(
+    (
+        ("gongan.hukou", "户号", "公民身份号码"),
+        ("ziranziyuan.property_register", "不动产权证号", "证件号码"),
+        ("weijian.births", "cert_no", "mother_id_card"),
+        ("weijian.births", "cert_no", "father_id_card"),
+    ),
+    (
+        ("ziranziyuan.property_register", "坐落", "证件号码"),
+        ("weijian.births", "address", "mother_id_card"),
+        ("weijian.births", "address", "father_id_card"),
+        ("weijian.deaths", "hjdz", "sfzh"),
+    ),
+    (
+        ("gongan.hukou", "户籍地址", "公民身份号码"),
+        ("gongan.residence_permit", "居住地址", "证件号码"),
+        ("minzheng.subsidies", "address", "id_card"),
+        ("jiaoyu.enrolment", "jtzz", "sfzjh"),
+    ),
+)
 
 #: (dataset, field) that may be empty although its data element usually must not be:
 #: citizens may report anonymously.
@@ -207,27 +248,95 @@ def name_rule(
     )
 
 
+def _homes_sql(homes: Homes, catalog: dict[str, DatasetInfo]) -> str | None:
+    """Per citizen-ID key the household's home: the one address the move-in registers of all
+    its members agree on; none where they name two addresses or none at all.
+
+    Households are people joined by a shared household value or the same room (two rounds
+    of smallest-label propagation: enough for an owner outside the household register to
+    meet the household through a member registered at the owned flat). A value shared by
+    more people than a household holds is ignored, so one bad 户号 cannot chain strangers; a
+    person no household value names counts alone. A stale room that new occupants now share
+    joins two households whose homes then differ, so neither is judged: recall is given up,
+    never precision. None without any witness loaded.
+    """
+    q = r.quote_ident
+    witnesses = [w for w in homes.witnesses if _present(catalog, *w)]
+    if not witnesses:
+        return None
+
+    def select(sources: list[tuple[str, str, str]], value: str) -> str:
+        return " UNION ALL ".join(
+            f"SELECT {homes.key_macro}(CAST({q(k)} AS VARCHAR)) AS _k, {value.format(q(f), i)} "
+            f"FROM {q(catalog[d].schema)}.{q(catalog[d].table)}"
+            for i, (d, f, k) in enumerate(sources)
+        )
+
+    said = select(witnesses, "std_address_key({0}) AS _a")
+    tokens = [t for t in homes.households if _present(catalog, *t)]
+    rooms = witnesses + [c for c in homes.checked if _present(catalog, *c)]
+    together = " UNION ALL ".join(
+        [select(tokens, "'{1}:' || trim(CAST({0} AS VARCHAR)) AS _t")] * bool(tokens)
+        + [select(rooms, "'@' || std_address_key({0}) AS _t")]
+    )
+    return (
+        f"WITH _said AS (SELECT * FROM ({said}) WHERE _k IS NOT NULL AND _a IS NOT NULL), "
+        f"_tok AS (SELECT DISTINCT _k, _t FROM ({together}) WHERE _k IS NOT NULL "
+        f"AND _t IS NOT NULL), "
+        f"_tok_ok AS (SELECT _t FROM _tok GROUP BY _t HAVING count(*) <= {MAX_HOUSEHOLD}), "
+        "_edge AS (SELECT _k, _t FROM _tok SEMI JOIN _tok_ok USING (_t)), "
+        "_l1 AS (SELECT a._k, min(b._k) AS _g FROM _edge a JOIN _edge b USING (_t) GROUP BY 1), "
+        "_l2 AS (SELECT a._k, min(l._g) AS _g FROM _edge a JOIN _edge b USING (_t) "
+        "JOIN _l1 l ON l._k = b._k GROUP BY 1), "
+        "_member AS (SELECT _k, _g FROM _l2 UNION ALL "
+        "SELECT DISTINCT _k, _k FROM _said ANTI JOIN _l2 USING (_k)), "
+        "_home AS (SELECT _g, min(_a) AS _a FROM _said JOIN _member USING (_k) "
+        "GROUP BY _g HAVING count(DISTINCT _a) = 1) "
+        "SELECT _k, _a AS _v FROM _member JOIN _home USING (_g)"
+    )
+
+
+def home_rule(ds: DatasetInfo, field: str, key: str, homes_query: str) -> Rule:
+    """``field`` names the home the household's move-in registers give (see :data:`HOMES`)."""
+    q = r.quote_ident
+    alias = "_home_" + r._slug(key)
+    return Rule(
+        f"consistency:{field}@household_home",
+        "consistency",
+        field,
+        f"{field} 与本户迁入登记(不动产登记、出生/死亡医学证明)的现住址一致 / the home the "
+        "household's move-in registers (property, birth, death) give; an old address left "
+        "after a move",
+        f"std_address_key({q(field)}) <> {alias}__v",
+        applies=f"{alias}__v IS NOT NULL AND std_address_key({q(field)}) IS NOT NULL",
+        join=(alias, homes_query, f"{HOMES.key_macro}(CAST({q(key)} AS VARCHAR))"),
+        sample_columns=(key,),
+        reason=f"{alias}__v",
+    )
+
+
+def _present(catalog: dict[str, DatasetInfo], d: str, *fields: str) -> bool:
+    return d in catalog and all(catalog[d].field(f) for f in fields)
+
+
 def sources_of(
     ref: Reference, catalog: dict[str, DatasetInfo]
 ) -> list[tuple[DatasetInfo, str, str]]:
     """(dataset, name field, key field) of every loaded dataset that names the entity; empty
     without the register, which the consensus needs as its tie-breaker."""
 
-    def present(d: str, name: str, key: str) -> bool:
-        return d in catalog and bool(catalog[d].field(name)) and bool(catalog[d].field(key))
-
-    if not present(*ref.register):
+    if not _present(catalog, *ref.register):
         return []
     return [
         (catalog[d], name, key)
         for d, name, key in (ref.register, *ref.others)
-        if present(d, name, key)
+        if _present(catalog, d, name, key)
     ]
 
 
 def materialize_consensus(con: Any, catalog: dict[str, DatasetInfo]) -> dict[str, str]:
-    """Compute each register's name consensus once into a work table; returns, per reference
-    kind, the query rules join.
+    """Compute each register's name consensus and the households' homes once into work
+    tables; returns, per reference kind (and ``home``), the query rules join.
 
     A catalog-wide scan would otherwise recompute it (a scan of every dataset naming the
     entity) for every name field of every dataset.
@@ -240,6 +349,10 @@ def materialize_consensus(con: Any, catalog: dict[str, DatasetInfo]) -> dict[str
             continue
         con.execute(f"CREATE OR REPLACE TABLE {ref.table} AS {_consensus_sql(ref, sources)}")
         out[ref.kind] = f"SELECT _k, _v FROM {ref.table}"
+    homes = _homes_sql(HOMES, catalog)
+    if homes is not None:
+        con.execute(f"CREATE OR REPLACE TABLE {HOMES.table} AS {homes}")
+        out["home"] = f"SELECT _k, _v FROM {HOMES.table}"
     return out
 
 
@@ -247,13 +360,18 @@ def rules_for(
     ds: DatasetInfo, catalog: dict[str, DatasetInfo], consensus: dict[str, str] | None = None
 ) -> list[Rule]:
     """The configured rules that apply to ``ds`` (``catalog``: every loaded dataset;
-    ``consensus``: the materialised name consensus per reference, if the caller made them)."""
+    ``consensus``: the materialised name consensus per reference and the homes, if the caller
+    made them)."""
     out: list[Rule] = []
     for ref in REFERENCES:
         sources = sources_of(ref, catalog)
         for src, name, key in sources:
             if src.id == ds.id:
                 out.append(name_rule(ref, ds, name, key, sources, (consensus or {}).get(ref.kind)))
+    homes = (consensus or {}).get("home") or _homes_sql(HOMES, catalog)
+    for d, field, key in HOMES.checked:
+        if d == ds.id and homes is not None and _present(catalog, d, field, key):
+            out.append(home_rule(ds, field, key, homes))
     for dataset, earlier, later, days in LAGS:
         if dataset == ds.id and ds.field(earlier) and ds.field(later):
             out.append(r.date_order(earlier, later, days))

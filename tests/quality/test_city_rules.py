@@ -1,4 +1,5 @@
-"""Names checked against what the city's records agree on, per citizen ID and credit code."""
+"""Names checked against what the city's records agree on, per citizen ID and credit code;
+addresses against the home a household's move-in registers give."""
 
 from __future__ import annotations
 
@@ -48,10 +49,12 @@ TABLES = {  # (dataset, lake table) → columns
 }
 
 
-def _load(lake: DuckDBLake, datasets: tuple[str, ...]) -> dict[str, DatasetInfo]:
+def _load(
+    lake: DuckDBLake, datasets: tuple[str, ...], tables: dict = TABLES
+) -> dict[str, DatasetInfo]:
     """Write the named datasets into the lake's raw zone; returns their catalog entries."""
     catalog = {}
-    for (ds_id, table), cols in TABLES.items():
+    for (ds_id, table), cols in tables.items():
         if ds_id not in datasets:
             continue
         rows = len(next(iter(cols.values())))
@@ -92,3 +95,45 @@ def test_the_rule_carries_its_own_consensus_when_none_is_materialised(lake: Duck
     rules = city_rules.rules_for(catalog["gongan.hukou"], catalog)
     (outcome,) = engine.run_scan(lake, catalog["gongan.hukou"], rules).outcomes
     assert (outcome.checked, outcome.failed) == (7, 1)  # A, outvoted by three records
+
+
+NEW, OLD = "市南区香港中路2号1号楼1单元301室", "李沧区大连西路2号2号楼3单元2901室"
+FLAT, OLD2 = "莱西市黄河路1号1号楼1单元202室", "平度市南昌一路4号1号楼1单元101室"
+OTHER, OTHER2 = "崂山区苏州东路1号1号楼3单元301室", "城阳区烟台一街1号3号楼1单元501室"
+P1, P2, P3, Q1, Q2, R1, R2, N = (_id(i) for i in range(11, 19))
+MOVES = {
+    ("gongan.hukou", "hukou"): {
+        # P: moved to NEW, two members still registered at OLD; Q: the registers disagree;
+        # R: registered where the owner N (outside the household register) lives, and at OLD2
+        "户号": ["h1", "h1", "h1", "h2", "h2", "h3", "h3"],
+        "公民身份号码": [P1, P2, P3, Q1, Q2, R1, R2],
+        "户籍地址": [NEW, OLD, OLD, OTHER2, OTHER, FLAT, OLD2],
+    },
+    ("ziranziyuan.property_register", "property"): {
+        "不动产权证号": ["c1", "c2", "c3", "c4"],
+        "证件号码": [P1, Q1, Q2, N],
+        "坐落": ["山东省青岛市" + NEW, OTHER, OTHER2, "青岛市" + FLAT],
+    },
+    ("gongan.residence_permit", "permits"): {"证件号码": [N, P1], "居住地址": [OLD2, NEW]},
+}
+
+
+def test_addresses_are_checked_against_the_households_home(lake: DuckDBLake) -> None:
+    catalog = _load(lake, tuple(d for d, _ in MOVES), MOVES)
+    with lake.writer() as con:
+        homes = city_rules.materialize_consensus(con, catalog)["home"]
+
+    def failing(ds_id: str) -> list[tuple[str, str]]:
+        rules = city_rules.rules_for(catalog[ds_id], catalog, {"home": homes})
+        (o,) = [
+            o
+            for o in engine.run_scan(lake, catalog[ds_id], rules).outcomes
+            if o.rule.key.endswith("@household_home")
+        ]
+        assert o.error is None, o.error
+        key = o.rule.sample_columns[0]
+        return sorted((s[key], s["_reason"]) for s in o.samples)
+
+    # the province and city a register writes do not make a different home
+    assert failing("gongan.hukou") == [(P2, NEW), (P3, NEW), (R2, FLAT)]
+    assert failing("gongan.residence_permit") == [(N, FLAT)]

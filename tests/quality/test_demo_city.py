@@ -26,13 +26,20 @@ REASON_DEFECT = {
     "negative": "impossible",
     "bad_length_or_prefix": "typo",
 }
-#: the bar the issue sets; types listed in KNOWN_GAPS are reported, not asserted (measured
-#: on seed 42, see docs/quality.md): names are checked against what the city's records agree
-#: on for the ID, and 31 homophones and 12 name typos sit on people no other record names (or
-#: whose own ID is unusable), so nothing can contradict them; a stale address has no rule
-#: that can tell old from new; one swapped day/month sits on a child without an ID.
+#: the bar the issue sets; types in KNOWN_GAPS fall short of it for want of evidence in the
+#: data (measured on seed 42, see docs/quality.md) and are held to their measured (precision,
+#: recall) instead, so a regression still fails: names are checked against what the city's
+#: records agree on for the ID, and 31 homophones and 12 name typos sit on people no other
+#: record names (or whose own ID is unusable), so nothing can contradict them; an old address
+#: shows only against a move-in register of the household (不动产登记, 出生/死亡医学证明),
+#: which 184 of 511 stale rows lack; one swapped day/month sits on a child without an ID.
 GOAL = 0.99
-KNOWN_GAPS = {"homophone", "typo", "stale_address", "swapped_day_month"}
+KNOWN_GAPS = {
+    "homophone": (0.97, 0.90),
+    "typo": (0.94, 0.90),
+    "stale_address": (0.99, 0.63),
+    "swapped_day_month": (0.99, 0.98),
+}
 
 
 def _sounds(ch: str) -> set[str]:
@@ -91,6 +98,8 @@ def _kind(rule, row) -> str | None:
         return "late_update"
     if rule.dimension == "consistency" and "==" in rule.key and row.get("_reason"):
         return name_difference(row[rule.field], row["_reason"])
+    if rule.dimension == "consistency" and rule.key.endswith("@household_home"):
+        return "stale_address"
     if rule.dimension == "consistency" and "~" in rule.key:
         return "swapped_day_month" if rule.key.count("~") and "性别" not in rule.key else None
     return None
@@ -130,6 +139,7 @@ def test_precision_and_recall_per_defect_type(demo_city: Stores, capsys) -> None
     short = {
         k: v
         for k, v in by_type.items()
-        if k not in KNOWN_GAPS and (v["precision"] < GOAL or v["recall"] < GOAL)
+        if v["precision"] < KNOWN_GAPS.get(k, (GOAL,))[0]
+        or v["recall"] < KNOWN_GAPS.get(k, (GOAL, GOAL))[1]
     }
     assert not short, short

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from citybrain.simulate import identifiers as sim
-from citybrain.standards import address, elements, service
+from citybrain.standards import address, elements, service, sql
 from citybrain.standards.errors import UnknownElement
 
 W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -277,6 +277,26 @@ def test_address_parse_normalise_match() -> None:
     assert index.match(address.parse("崂山区松岭路99号1号楼")) == (None, "none")
     table = address.match_many(["崂山区松岭路12号3号楼", None], index).to_pylist()
     assert [r["building_id"] for r in table] == ["B1", None]
+
+
+def test_address_comparison_key_drops_only_the_province_and_prefecture() -> None:
+    """Departments write one home with or without 山东省青岛市; a county-level city (莱西市)
+    and a district that starts with 市 (市南区) stay."""
+    con = sql.scratch()
+    cases = {
+        "山东省青岛市市南区香港中路2号3号楼": "市南区香港中路2号3号楼",
+        "中国山东省青岛市莱西市黄河路1号1号楼": "莱西市黄河路1号1号楼",
+        "青岛市莱西市黄河路1号1号楼": "莱西市黄河路1号1号楼",
+        "莱西市黄河路1号1号楼": "莱西市黄河路1号1号楼",
+        "市北区潍坊三路2号": "市北区潍坊三路2号",
+        "内蒙古自治区呼和浩特市新城区新华大街1号": "新城区新华大街1号",
+        "山东省青岛市胶州市山东南路5号2号楼": "胶州市山东南路5号2号楼",
+        "崂山区松岭路": None,  # no house number: nothing to compare
+    }
+    got = con.sql(
+        "SELECT v, std_address_key(v) FROM unnest(?) AS t(v)", params=[list(cases)]
+    ).fetchall()
+    assert dict(got) == cases
 
 
 def test_a_road_that_contains_a_division_name_is_not_cut_at_it() -> None:
