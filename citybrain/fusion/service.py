@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -431,12 +432,13 @@ def link_table(table: pa.Table, kind: str,
     ids = table.column("record_id").cast(pa.string())
     if pc.count_distinct(ids).as_py() != n:
         raise FusionInputError("record_id values must be unique", "record_id 必须唯一")
+    rows = pa.array(np.arange(n, dtype=np.int64))
     data: dict[str, Any] = {
         "dataset": (table.column("source").cast(pa.string()) if "source" in table.column_names
-                    else pa.array(["input"] * n, pa.string())),
-        "row": pa.array(range(n), pa.int64()),
-        "role": pa.array(["subject"] * n, pa.string()),
-        "run": pa.array(["link"] * n, pa.string()),
+                    else pa.repeat(pa.scalar("input"), n)),
+        "row": rows,
+        "role": pa.repeat(pa.scalar("subject"), n),
+        "run": pa.repeat(pa.scalar("link"), n),
         "record_date": pa.nulls(n, pa.string()),
     }
     for f in extract.FIELDS[kind]:
@@ -447,20 +449,20 @@ def link_table(table: pa.Table, kind: str,
     mentions = pa.table(data)
     feats = (features.person_features if kind == "person" else features.company_features)(
         mentions, None)
-    result = matching.match(feats, kind, db_api_factory=db_api_factory, columns=["row"])
-    con = duckdb.connect()
-    try:
-        con.register("res", result.mentions)
-        con.register("ids", pa.table({"row": pa.array(range(n), pa.int64()), "record_id": ids}))
-        return con.sql("""
-          WITH c AS (SELECT cluster, min(row) AS first_row FROM res GROUP BY cluster)
-          SELECT ids.record_id,
-            'K' || lpad(CAST(c.first_row + 1 AS VARCHAR), 8, '0') AS cluster_id,
-            res.unlinked_reason
-          FROM res JOIN c USING (cluster) JOIN ids USING (row) ORDER BY res.row
-        """).to_arrow_table()
-    finally:
-        con.close()
+    res = matching.match(feats, kind, db_api_factory=db_api_factory, columns=["row"]).mentions
+    # back into input order (``row`` numbers the input rows); a cluster is named after its
+    # first input row, so the same input gives the same names
+    order = np.empty(n, dtype=np.int64)
+    order[res.column("row").to_numpy()] = np.arange(n)
+    cluster = res.column("cluster").to_numpy()[order]
+    first = np.full(int(cluster.max()) + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(first, cluster, np.arange(n))
+    names = pc.utf8_lpad(pc.cast(pa.array(first[cluster] + 1), pa.string()), 8, "0")
+    return pa.table({
+        "record_id": ids,
+        "cluster_id": pc.binary_join_element_wise("K", names, ""),
+        "unlinked_reason": res.column("unlinked_reason").take(pa.array(order)),
+    })
 
 
 def link_file(path: Path, kind: str, out: Path) -> dict[str, int]:
