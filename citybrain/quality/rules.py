@@ -94,7 +94,9 @@ class Rule:
     unique_by: tuple[str, ...] = ()
     weight: float = 1.0
     sample_columns: tuple[str, ...] = field(default=())
-    window: tuple[str, str] | None = None  # (alias, window expression) added to the scan
+    #: (alias, expression) computed once per row in the scan and read by name: a window, or
+    #: a costly check several rules share (rules naming the same alias share the column)
+    window: tuple[str, str] | None = None
     #: (alias, SQL of a derived table with a ``_k`` key column, SQL key expression over the
     #: dataset row): the engine LEFT JOINs it once, so a cross-dataset rule is one hash join.
     join: tuple[str, str, str] | None = None
@@ -131,20 +133,33 @@ def completeness(f: FieldInfo) -> Rule:
     )
 
 
+def id_check(id_field: str) -> tuple[str, str]:
+    """(alias, expression) of the ID check of ``id_field`` as delivered: one column of the
+    scan, read by the validity rule and every cross-field rule on that ID (the check is the
+    costliest expression of a register's scan; computed once, not once per rule)."""
+    return f"_idr_{_slug(id_field)}", f"std_id_r0(CAST({_q(id_field)} AS VARCHAR))"
+
+
 def validity(f: FieldInfo, element: str | None = None) -> Rule:
     col = _q(f.name)
     element = element or f.element
     if element == "date" and _FUTURE_OK.search(f"{f.name} {f.label}"):
         element = "date_any"
     reason, _ = standards.element_sql(element, col)
+    fails, shared = f"{reason} IS NOT NULL", None
+    if element == "id_card":
+        shared = id_check(f.name)
+        reason = f"std_id_reason_r({col}, {shared[0]})"
+        fails = f"{shared[0]} IS NOT NULL"  # blank values are not checked (applies)
     return Rule(
         f"validity:{f.name}",
         "validity",
         f.name,
         f"{f.label or f.name} 符合数据元 {element} / conforms to element {element}",
-        f"{reason} IS NOT NULL",
+        fails,
         applies=f"NOT {_blank(col)}",
         reason=reason,
+        window=shared,
     )
 
 
@@ -171,7 +186,8 @@ def id_birth_consistency(id_field: str, birth_field: str) -> Rule:
         f"{birth_field} 与身份证号中的出生日期一致 / matches the birth date in {id_field}",
         f"std_id_birth_raw(CAST({i} AS VARCHAR)) <> std_date_ymd({b})",
         # only values valid on their own: an impossible date is a validity failure, not this
-        applies=f"std_id_usable(CAST({i} AS VARCHAR)) AND std_date_reason({b}, false) IS NULL",
+        applies=f"std_id_usable_r({id_check(id_field)[0]}) AND std_date_reason({b}, false) IS NULL",
+        window=id_check(id_field),
     )
 
 
@@ -183,7 +199,8 @@ def id_sex_consistency(id_field: str, sex_field: str) -> Rule:
         sex_field,
         f"{sex_field} 与身份证号性别位一致 / matches the sex digit of {id_field}",
         f"std_id_sex_raw(CAST({i} AS VARCHAR)) <> std_sex_code({s})",
-        applies=f"std_id_usable(CAST({i} AS VARCHAR)) AND std_sex_code({s}) IS NOT NULL",
+        applies=f"std_id_usable_r({id_check(id_field)[0]}) AND std_sex_code({s}) IS NOT NULL",
+        window=id_check(id_field),
     )
 
 

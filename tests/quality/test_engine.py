@@ -100,12 +100,19 @@ def test_freshness_fails_when_the_newest_record_is_older_than_the_cycle(people) 
 
 def test_an_order_rule_leaves_a_future_event_to_validity(lake: DuckDBLake) -> None:
     """A birth dated 2039 is a validity finding; the 30-day lag rule does not judge it."""
-    births = {"born": ["2024-07-21", "2039-07-21", "2024-01-01"],
-              "issued": ["2024-08-06", "2024-08-06", "2024-03-01"]}
+    births = {
+        "born": ["2024-07-21", "2039-07-21", "2024-01-01"],
+        "issued": ["2024-08-06", "2024-08-06", "2024-03-01"],
+    }
     lake.write_arrow("raw", "births", pa.table(births))
     standards.install_lake_macros(lake)
-    ds = DatasetInfo("test.births", "weijian", "raw", "births",
-                     (FieldInfo("born", "date"), FieldInfo("issued", "date")))
+    ds = DatasetInfo(
+        "test.births",
+        "weijian",
+        "raw",
+        "births",
+        (FieldInfo("born", "date"), FieldInfo("issued", "date")),
+    )
     (o,) = engine.run_scan(lake, ds, [r.date_order("born", "issued", 30)]).outcomes
     assert (o.checked, o.failed) == (2, 1)  # 2024-01-01 → 2024-03-01 is late
 
@@ -148,3 +155,17 @@ def test_a_scan_reads_the_dataset_once(people: DuckDBLake) -> None:
     scans = re.findall(r"Table: \S+\.raw\.people\b", plan)
     assert len(scans) == 1, plan
     assert len(re.findall(r"(Seq|Table) Scan", plan)) == 1, plan
+
+
+def test_the_rules_on_one_id_field_share_its_check(people: DuckDBLake) -> None:
+    """Validity, ID ↔ birth date and ID ↔ sex read one column of the scan: the ID check, the
+    costliest expression of a register's scan, runs once per row, not once per rule."""
+    wanted = ("validity:id", "consistency:id~birth", "consistency:id~sex")
+    rules = [rule for rule in r.derive_rules(DS) if rule.key in wanted]
+    assert len(rules) == 3
+    sql = engine.build_scan_sql(DS, rules)
+    assert sql.count('std_id_r0(CAST("id" AS VARCHAR))') == 1
+    failed = {o.rule.key: o.failed for o in engine.run_scan(people, DS, rules).outcomes}
+    # bad format, legacy 15 (reported, yet usable: its birth date and sex are checked); the
+    # second row's birth date and sex disagree with its ID
+    assert failed == {"validity:id": 2, "consistency:id~birth": 1, "consistency:id~sex": 1}
