@@ -98,8 +98,8 @@ def _profiles(
     rank = np.empty(len(ids), dtype=np.int64)
     rank[pc.sort_indices(ids).to_numpy()] = np.arange(len(ids))
     # rows in order of first appearance: an ascending gather, several times cheaper than one
-    # in profile_id order
-    prof = mf.select(list(cols)).combine_chunks().take(pa.array(first))
+    # in profile_id order (and no combined copy of the columns: 1.5 GB at city scale)
+    prof = mf.select(list(cols)).take(pa.array(first))
     prof = prof.append_column("profile_id", ids)
     prof = prof.append_column("n_mentions", pa.array(np.bincount(codes)))
     prof = prof.append_column("i", pa.array(rank))
@@ -159,10 +159,47 @@ def _deterministic(
 # --------------------------------------------------------------------------- Splink model
 
 
-def _person_settings(prior: float) -> Any:
+#: Exact-match levels of the person model whose u is counted rather than sampled:
+#: (comparison, column, column whose null makes the comparison null)
+COUNTED_U = (("name", "name_s", "name_s"), ("address", "room_key", "building_id"),
+             ("phone", "phone_n", "phone_n"))
+
+
+def _counted_u(con: duckdb.DuckDBPyConnection, table: pa.Table) -> dict[str, float]:
+    """u of each :data:`COUNTED_U` level: the share of pairs of profiles, among those the
+    comparison is not null for, that hold the same value — what random sampling estimates,
+    counted exactly from the value frequencies.
+
+    A city of a million people has 2.4M usable profiles; among a few hundred thousand random
+    pairs not one shares a full name, a flat or a phone, and Splink then falls back to a
+    default u worth 10 bits instead of the 17 to 20 the evidence is worth: a pupil's
+    guardian with the parent's name, flat and phone scored 2 bits and stayed apart (recall
+    0.9959 and residents +1.9 % at city scale, against 0.9999 at 200k people)."""
+    con.register("_u", table)
+    try:
+        out = {}
+        for comparison, column, present in COUNTED_U:
+            shared, n = con.execute(f"""
+              SELECT (SELECT sum(c * (c - 1)) FROM (SELECT count(*) AS c FROM _u
+                      WHERE {column} IS NOT NULL GROUP BY {column})),
+                     (SELECT count(*) FROM _u WHERE {present} IS NOT NULL)
+            """).fetchall()[0]
+            pairs = float(n) * (float(n) - 1)
+            if pairs > 0:
+                out[comparison] = max(float(shared or 0), 1.0) / pairs
+        return out
+    finally:
+        con.unregister("_u")
+
+
+def _person_settings(prior: float, counted_u: dict[str, float] | None = None) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator
+
+    def u_of(comparison: str) -> dict[str, Any]:
+        u = (counted_u or {}).get(comparison)
+        return {} if u is None else {"u_probability": u, "fix_u_probability": True}
 
     both_ids = "(id17_l IS NOT NULL AND id17_r IS NOT NULL AND id17_l = id17_r)"
     name = cl.CustomComparison(
@@ -173,7 +210,7 @@ def _person_settings(prior: float) -> Any:
             # a level never seen in training must not turn into a veto
             {"sql_condition": "name_s_l = name_s_r", "label_for_charts": "same name (simplified)",
              "tf_adjustment_column": "surname", "tf_adjustment_weight": 1.0,
-             "m_probability": 0.9, "fix_m_probability": True},
+             "m_probability": 0.9, "fix_m_probability": True, **u_of("name")},
             {"sql_condition": "name_py_l = name_py_r", "label_for_charts": "homophone",
              "m_probability": 0.03, "fix_m_probability": True},
             cll.ArrayIntersectLevel("name_pys", 1).configure(
@@ -244,7 +281,8 @@ def _person_settings(prior: float) -> Any:
             {"sql_condition": "building_id_l IS NULL OR building_id_r IS NULL",
              "label_for_charts": "null", "is_null_level": True},
             cll.ExactMatchLevel("room_key").configure(label_for_charts="same room",
-                                                      m_probability=0.8, fix_m_probability=True),
+                                                      m_probability=0.8, fix_m_probability=True,
+                                                      **u_of("address")),
             cll.ExactMatchLevel("building_id").configure(label_for_charts="same building",
                                                          m_probability=0.1,
                                                          fix_m_probability=True),
@@ -255,7 +293,8 @@ def _person_settings(prior: float) -> Any:
         output_column_name="phone",
         comparison_levels=[
             cll.NullLevel("phone_n"),
-            cll.ExactMatchLevel("phone_n").configure(m_probability=0.85, fix_m_probability=True),
+            cll.ExactMatchLevel("phone_n").configure(m_probability=0.85, fix_m_probability=True,
+                                                     **u_of("phone")),
             cll.ElseLevel().configure(m_probability=0.15, fix_m_probability=True),
         ],
     )
@@ -390,7 +429,8 @@ def _score(
     n = table.num_rows
     prior = float(np.sum(sizes * (sizes - 1) / 2)) / (n * (n - 1) / 2) if n > 1 else 1e-6
     prior = min(max(prior, 1e-5), 0.5)
-    settings = _person_settings(prior) if kind == "person" else _company_settings(prior)
+    settings = (_person_settings(prior, _counted_u(con, table)) if kind == "person"
+                else _company_settings(prior))
     db_api = (db_api_factory or _default_db_api)()
     sdf = db_api.register(table)
     # levels with m fixed by design are "untrained" to Splink: its notices are not ours to show

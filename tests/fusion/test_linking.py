@@ -144,3 +144,22 @@ def test_missing_record_id_is_rejected() -> None:
     with pytest.raises(Exception) as e:
         service.link_table(pa.table({"name": ["王伟"]}), "person")
     assert "record_id" in str(e.value)
+
+
+def test_exact_match_u_is_counted_from_value_frequencies() -> None:
+    """u of "same name / flat / phone" is the share of profile pairs holding the same value
+    (among pairs the comparison is not null for): at city scale random sampling sees none."""
+    import duckdb
+
+    from citybrain.fusion import matching
+
+    profiles = pa.table({
+        "name_s": ["王伟", "王伟", "王伟", "李娜", None],
+        "building_id": ["B1", "B1", "B2", None, "B3"],
+        "room_key": ["B1|1|101", "B1|1|101", None, None, "B3|1|1"],
+        "phone_n": ["13800000000", None, None, None, None],
+    })
+    u = matching._counted_u(duckdb.connect(), profiles)
+    assert u["name"] == 6 / (4 * 3)  # 王伟 three times: 6 ordered pairs of 12
+    assert u["address"] == 2 / (4 * 3)  # one shared flat among 4 profiles with a building
+    assert "phone" not in u  # a single phone: no pair to count
