@@ -80,13 +80,17 @@ def _profiles(
                      "room_key IS NULL AND key IS NULL THEN dataset || '|' || CAST(row AS VARCHAR)"
                      " || '|' || role ELSE '' END")
     con.register("_feats", feats)
+    # a projection keeps the input's row order (DuckDB's preserve_insertion_order, on by
+    # default), so the hashes line up with ``feats`` row for row
     keyed = con.sql(f"""
-      SELECT dept_key, md5({key_expr}) AS profile_id FROM (
+      SELECT row, dept_key, md5({key_expr}) AS profile_id FROM (
         SELECT *, CASE WHEN key IS NOT NULL AND trim(key) <> ''
                        THEN split_part(dataset, '.', 1) || ':' || trim(key) END AS dept_key
         FROM _feats)
     """).to_arrow_table()
     con.unregister("_feats")
+    if not keyed.column("row").equals(feats.column("row")):
+        raise RuntimeError("profile hashes came back out of row order")
     mf = feats.append_column("dept_key", keyed.column("dept_key")).append_column(
         "profile_id", keyed.column("profile_id"))
     encoded = pc.dictionary_encode(keyed.column("profile_id")).combine_chunks()
