@@ -31,8 +31,9 @@ REASON_DEFECT = {
 #: recall) instead, so a regression still fails: names are checked against what the city's
 #: records agree on for the ID, and 31 homophones and 12 name typos sit on people no other
 #: record names (or whose own ID is unusable), so nothing can contradict them; an old address
-#: shows only against a move-in register of the household (不动产登记, 出生/死亡医学证明),
-#: which 184 of 511 stale rows lack; one swapped day/month sits on a child without an ID.
+#: shows only against a move-in register of the household (不动产登记, 出生/死亡医学证明):
+#: the 184 of 511 stale rows missed sit in households none names, or that none can reach;
+#: one swapped day/month sits on a child without an ID.
 GOAL = 0.99
 KNOWN_GAPS = {
     "homophone": (0.97, 0.90),
