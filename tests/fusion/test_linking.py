@@ -163,3 +163,29 @@ def test_exact_match_u_is_counted_from_value_frequencies() -> None:
     assert u["name"] == 6 / (4 * 3)  # 王伟 three times: 6 ordered pairs of 12
     assert u["address"] == 2 / (4 * 3)  # one shared flat among 4 profiles with a building
     assert "phone" not in u  # a single phone: no pair to count
+
+
+def test_clusters_do_not_depend_on_the_input_row_order() -> None:
+    """Profiles are numbered by their hash, not by where they first appear, and Splink sees
+    them in that order: shuffling the input changes no link (cluster names follow each
+    cluster's first row, so only the grouping is compared)."""
+    idn = _check("37020319800506351")
+    rows = _background(120) + [
+        {**BASE, "record_id": "a", "name": "王建国", "id_number": idn},
+        {**BASE, "record_id": "b", "source": "minzheng", "name": "汪建国", "id_number": None},
+        {**BASE, "record_id": "c", "source": "weijian", "name": "王建国", "id_number": None,
+         "phone": "13800138000"},
+    ]
+    cols = service.LINK_COLUMNS["person"]
+
+    def groups(order: list[dict[str, str | None]]) -> set[frozenset[str]]:
+        table = pa.table({c: pa.array([r.get(c) for r in order], pa.string()) for c in cols})
+        by_cluster: dict[str, set[str]] = {}
+        for r in service.link_table(table, "person").to_pylist():
+            by_cluster.setdefault(r["cluster_id"], set()).add(r["record_id"])
+        return {frozenset(g) for g in by_cluster.values()}
+
+    shuffled = rows[:]
+    random.Random(11).shuffle(shuffled)
+    assert groups(rows) == groups(shuffled)
+    assert frozenset({"a", "b", "c"}) in groups(rows)
