@@ -179,6 +179,7 @@ def uniqueness(columns: tuple[str, ...]) -> Rule:
 
 def id_birth_consistency(id_field: str, birth_field: str) -> Rule:
     i, b = _q(id_field), _q(birth_field)
+    checked = id_check(id_field)
     return Rule(
         f"consistency:{id_field}~{birth_field}",
         "consistency",
@@ -186,21 +187,22 @@ def id_birth_consistency(id_field: str, birth_field: str) -> Rule:
         f"{birth_field} 与身份证号中的出生日期一致 / matches the birth date in {id_field}",
         f"std_id_birth_raw(CAST({i} AS VARCHAR)) <> std_date_ymd({b})",
         # only values valid on their own: an impossible date is a validity failure, not this
-        applies=f"std_id_usable_r({id_check(id_field)[0]}) AND std_date_reason({b}, false) IS NULL",
-        window=id_check(id_field),
+        applies=f"std_id_usable_r({checked[0]}) AND std_date_reason({b}, false) IS NULL",
+        window=checked,
     )
 
 
 def id_sex_consistency(id_field: str, sex_field: str) -> Rule:
     i, s = _q(id_field), _q(sex_field)
+    checked = id_check(id_field)
     return Rule(
         f"consistency:{id_field}~{sex_field}",
         "consistency",
         sex_field,
         f"{sex_field} 与身份证号性别位一致 / matches the sex digit of {id_field}",
         f"std_id_sex_raw(CAST({i} AS VARCHAR)) <> std_sex_code({s})",
-        applies=f"std_id_usable_r({id_check(id_field)[0]}) AND std_sex_code({s}) IS NOT NULL",
-        window=id_check(id_field),
+        applies=f"std_id_usable_r({checked[0]}) AND std_sex_code({s}) IS NOT NULL",
+        window=checked,
     )
 
 

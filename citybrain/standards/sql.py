@@ -214,12 +214,11 @@ def macro_statements() -> list[str]:
         # one translate and one regex: this text is repeated wherever the checker uses it
         f"{m} std_id_clean(v) AS upper(regexp_replace(translate(CAST(v AS VARCHAR), {fw}, {hw}), "
         "'\\s+', '', 'g'))",
-        # the value as delivered is checked first; cleaning is tried only when that fails,
-        # and checked again only when it changes the value: most failing IDs are already
-        # clean (a wrong check character, a 15-digit number), and inside a CASE branch the
-        # cleaning repeats wherever std_id_r0 uses its argument (half the cost of a column)
-        # ``r`` = std_id_r0 of the value as delivered: a scan computes it once per row and
-        # shares it between the validity and the cross-field rules
+        # ``r`` = std_id_r0 of the value as delivered (a scan computes it once per row and
+        # shares it between the validity and the cross-field rules). Cleaning is tried only
+        # when that check fails, and checked again only when it changes the value: most
+        # failing IDs are already clean (a wrong check character, a 15-digit number), and
+        # inside a CASE branch the cleaning repeats wherever std_id_r0 uses its argument
         f"{m} std_id_reason_r(v, r) AS CASE WHEN r IS NULL THEN NULL "
         "WHEN std_blank(v) THEN 'empty' "
         "WHEN std_id_clean(v) = CAST(v AS VARCHAR) THEN r "
