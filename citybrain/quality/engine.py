@@ -1,18 +1,24 @@
 """The one-scan engine: every rule of a dataset folded into one aggregate query.
 
-``count(*) FILTER (WHERE applies AND fails)`` per rule over a single pass of the lake table;
-uniqueness rules add a ``count(*) OVER (PARTITION BY key)`` in the same pass. A rule that does
-not bind (invalid SQL, missing column) is reported on its own and left out of the scan, so
-the other rules still run. Failing rows are sampled with ``LIMIT``, never read whole.
+Each row gets two bit masks, which rules apply to it and which it fails, and the single pass
+over the lake table groups by them (and by district): one ``count(*)`` and one bounded
+``min_by`` sample per distinct outcome, folded into per-rule counts afterwards. Uniqueness
+rules add a ``count(*) OVER (PARTITION BY key)`` in the same pass. The reasons of the few
+sampled rows are computed after the scan. A rule that does not bind (invalid SQL, missing
+column) is reported on its own and left out of the scan, so the other rules still run.
+Failing rows are sampled with a bound, never read whole.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from citybrain.quality.rules import DatasetInfo, Rule, district_sql
 from citybrain.store.lake import DuckDBLake, quote_ident
@@ -102,68 +108,189 @@ def _sample_columns(ds: DatasetInfo, rule: Rule) -> list[str]:
     )
 
 
-def _sample_sql(ds: DatasetInfo, rule: Rule, limit: int, failing: str) -> str:
-    """A bounded list of failing rows, kept by the aggregate itself (``min_by(x, order, n)``
-    holds at most ``n`` rows per rule), so sampling costs no second pass. The row (and its
-    reason, often a costly standards check) is built only where ``failing`` holds: an
-    aggregate's argument is computed for every row before its FILTER applies."""
+#: Rules per bit-mask column of the scan (bits 0..62 of a BIGINT).
+MASK_BITS = 63
+
+
+def _masks(rules: list[Rule], keys: dict[tuple[str, ...], int]) -> tuple[list[str], list[str]]:
+    """Per 63 rules, one BIGINT of 'applies' bits and one of 'fails' bits (``_ma<k>``, ``_mf<k>``).
+
+    Grouping the scan by these masks turns 2 counts and a sample per rule into one
+    ``count(*)`` and one sample list per distinct outcome: a register's rows share a handful
+    of outcomes (most rows pass everything), so the aggregate does a fraction of the work.
+    """
+    applies, fails = [], []
+    for k in range(0, len(rules), MASK_BITS):
+        a, f = [], []
+        for i in range(k, min(k + MASK_BITS, len(rules))):
+            bit = f"{1 << (i - k)}::BIGINT"
+            a.append(f"CASE WHEN _a{i} THEN {bit} ELSE 0 END")
+            f.append(f"CASE WHEN _a{i} AND ({_fails(rules[i], keys)}) THEN {bit} ELSE 0 END")
+        applies.append(f"CAST({' + '.join(a)} AS BIGINT) AS _ma{k // MASK_BITS}")
+        fails.append(f"CAST({' + '.join(f)} AS BIGINT) AS _mf{k // MASK_BITS}")
+    return applies, fails
+
+
+def _scan_columns(rules: list[Rule]) -> list[str]:
+    """Columns the scan adds to the table (shared checks, joined reference values)."""
+    out = [r.window[0] for r in rules if r.window]
+    out += [f"{r.join[0]}__{part}" for r in rules if r.join for part in ("k", "v")]
+    return list(dict.fromkeys(out))
+
+
+def _reason_inputs(ds: DatasetInfo, rules: list[Rule]) -> list[str]:
+    """What a sample row carries so the rules' reasons can be computed from it afterwards:
+    the sample columns and the scan columns a reason reads."""
+    columns = [c for r in rules for c in _sample_columns(ds, r)]
+    reasons = " ".join(r.reason for r in rules if r.reason)
+    columns += [c for c in _scan_columns(rules) if re.search(rf"\b{re.escape(c)}\b", reasons)]
+    return list(dict.fromkeys(columns))
+
+
+def _sample_sql(ds: DatasetInfo, rules: list[Rule], limit: int) -> str:
+    """A bounded list of failing rows per outcome group, kept by the aggregate itself
+    (``min_by(row, order, n)``), so sampling costs no second pass. The row is built only
+    for rows that fail a rule (an aggregate's argument is computed for every row before
+    its FILTER applies) and holds values, not reasons: a reason (often a costly standards
+    check) is computed afterwards for the few rows kept (``_add_reasons``)."""
     fields = [
-        f"'{c.replace(chr(39), chr(39) * 2)}': {quote_ident(c)}" for c in _sample_columns(ds, rule)
+        f"'{c.replace(chr(39), chr(39) * 2)}': {quote_ident(c)}" for c in _reason_inputs(ds, rules)
     ]
-    if rule.reason:
-        fields.append(f"'_reason': {rule.reason}")
-    if ds.row_order:
-        fields.append(f"'_row': {quote_ident(ds.row_order)}")
     order = quote_ident(ds.row_order) if ds.row_order else "0"
-    struct = "{" + (", ".join(fields) or "'_row': 1") + "}"
-    return f"min_by(CASE WHEN {failing} THEN {struct} END, {order}, {int(limit)})"
+    fields.append(f"'_row': {order}")
+    failing = " OR ".join(f"_mf{k} <> 0" for k in range(_mask_count(rules)))
+    return (
+        f"min_by(CASE WHEN {failing} THEN {{{', '.join(fields)}}} END, {order}, {int(limit)}) "
+        f"FILTER (WHERE {failing}) AS _s"
+    )
+
+
+def _mask_count(rules: list[Rule]) -> int:
+    return max(1, -(-len(rules) // MASK_BITS))
 
 
 def build_scan_sql(ds: DatasetInfo, rules: list[Rule], sample_limit: int = SAMPLE_LIMIT) -> str:
-    """The single aggregate query over ``ds`` (a pure function of the rules): per rule the
-    rows checked, the rows failing and a bounded sample of failing rows."""
+    """The single aggregate query over ``ds`` (a pure function of the rules): one row per
+    district and outcome (which rules apply, which fail) with its row count and a bounded
+    sample of its rows; ``run_scan`` folds them into per-rule counts and samples."""
     source, keys = _source(ds, rules)
     if rules:
         # Each rule's predicates are evaluated once per row, in two projections under the
-        # aggregate, rather than once for each FILTER clause that needs them.
+        # aggregate, rather than once for each place that needs them.
         applies = ", ".join(f"({r.applies}) AS _a{i}" for i, r in enumerate(rules))
-        failing = ", ".join(f"_a{i} AND ({_fails(r, keys)}) AS _x{i}" for i, r in enumerate(rules))
-        source = f"(SELECT *, {failing} FROM (SELECT *, {applies} FROM {source}) AS _ta) AS _tx"
-    parts = ["count(*) AS _rows"]
-    for i, r in enumerate(rules):
-        # count_if, not count(*) FILTER: no selection vector per rule and row chunk (a 21-rule
-        # register scans ~10 % faster)
-        parts.append(f"CAST(count_if(_a{i}) AS BIGINT) AS _c{i}")
-        parts.append(f"CAST(count_if(_x{i}) AS BIGINT) AS _f{i}")
-        if sample_limit:
-            parts.append(f"{_sample_sql(ds, r, sample_limit, f'_x{i}')} FILTER (WHERE _x{i}) "
-                         f"AS _s{i}")
+        ma, mf = _masks(rules, keys)
+        flagged = ", ".join(ma + mf)
+        source = f"(SELECT *, {flagged} FROM (SELECT *, {applies} FROM {source}) AS _ta) AS _tx"
+        groups = [f"_ma{k}" for k in range(len(ma))] + [f"_mf{k}" for k in range(len(mf))]
+    else:
+        groups = []
     if ds.district_field:
-        # the same pass also counts per district: ROLLUP adds the whole-dataset row
-        return (
-            f"SELECT grouping(_district) AS _total, _district, {', '.join(parts)} "
-            f"FROM {source} GROUP BY ROLLUP (_district)"
+        groups.insert(0, "_district")
+    parts = [*groups, "count(*) AS _rows"]
+    if sample_limit and rules:
+        parts.append(_sample_sql(ds, rules, sample_limit))
+    group_by = f" GROUP BY {', '.join(groups)}" if groups else ""
+    return f"SELECT {', '.join(parts)} FROM {source}{group_by}"
+
+
+@dataclass
+class _Folded:
+    """Per-rule counts of a scan result (whole dataset and per district) and samples."""
+
+    rows: int
+    checked: np.ndarray
+    failed: np.ndarray
+    samples: list[list[dict[str, Any]]]
+    districts: dict[str, tuple[int, np.ndarray, np.ndarray]]
+
+
+def _fold(result: pa.Table, ds: DatasetInfo, rules: list[Rule], limit: int) -> _Folded:
+    """Per-rule counts and samples from the outcome groups of ``build_scan_sql``."""
+    n = len(rules)
+    counts = np.asarray(result.column("_rows").to_numpy(zero_copy_only=False), dtype=np.int64)
+    bits = np.arange(n)
+
+    def unpack(prefix: str) -> np.ndarray:  # groups × rules, 0/1
+        if not n or not result.num_rows:
+            return np.zeros((result.num_rows, n), dtype=np.int64)
+        masks = np.stack(
+            [result.column(f"{prefix}{k}").to_numpy(zero_copy_only=False).astype(np.int64)
+             for k in range(_mask_count(rules))],
+            axis=1,
         )
-    return f"SELECT {', '.join(parts)} FROM {source}"
+        return (masks[:, bits // MASK_BITS] >> (bits % MASK_BITS)) & 1
+
+    applies, fails = unpack("_ma"), unpack("_mf")
+    districts: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
+    if ds.district_field and result.num_rows:
+        names = result.column("_district").to_pylist()
+        for name in {d for d in names if d}:
+            sel = np.array([d == name for d in names])
+            districts[name] = (int(counts[sel].sum()), counts[sel] @ applies[sel],
+                               counts[sel] @ fails[sel])
+    samples: list[list[dict[str, Any]]] = [[] for _ in rules]
+    if "_s" in result.column_names:
+        rows = result.column("_s").to_pylist()
+        for i in range(n):
+            found = [row for g in np.flatnonzero(fails[:, i]) for row in rows[g] or []]
+            found.sort(key=lambda row: (row["_row"] is None, row["_row"]))
+            samples[i] = [dict(row) for row in found[:limit]]  # a row may fail several rules
+    return _Folded(int(counts.sum()), counts @ applies, counts @ fails, samples, districts)
 
 
-def _split(values: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """(whole-dataset row, rows per district) of a scan result."""
-    if len(values) == 1 and "_total" not in values[0]:
-        return values[0], {}
-    total = next(v for v in values if v["_total"])
-    return total, {v["_district"]: v for v in values if not v["_total"] and v["_district"]}
+def _add_reasons(
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], folded: _Folded, row_type: pa.DataType
+) -> None:
+    """Each sampled row's reason, by one small query over the kept rows (at most
+    ``limit`` per rule) instead of inside the scan, where it cost as much as the rest of
+    the sampling: DuckDB evaluates some standards macros over whole vectors even in a
+    CASE branch that selects a handful of rows."""
+    keyed = [(i, row) for i, rule in enumerate(rules) if rule.reason for row in folded.samples[i]]
+    if not keyed:
+        return
+    kept = pa.Table.from_pylist([row for _, row in keyed], schema=pa.schema(list(row_type)))
+    kept = kept.append_column("_rule", pa.array([i for i, _ in keyed], pa.int32()))
+    kept = kept.append_column("_k", pa.array(range(len(keyed)), pa.int32()))
+    cases = " ".join(f"WHEN {i} THEN {r.reason}" for i, r in enumerate(rules) if r.reason)
+    name = f"_cb_samples_{id(kept)}"
+    con.register(name, kept)
+    try:
+        reasons = con.sql(f"SELECT CASE _rule {cases} END FROM {name} ORDER BY _k").fetchall()
+    finally:
+        con.unregister(name)
+    for (_, row), (reason,) in zip(keyed, reasons, strict=True):
+        row["_reason"] = reason
+
+
+def _sample_row(ds: DatasetInfo, rule: Rule, row: dict[str, Any]) -> dict[str, Any]:
+    out = {c: row[c] for c in _sample_columns(ds, rule)}
+    if rule.reason:
+        out["_reason"] = row["_reason"]
+    if ds.row_order or not out:
+        out["_row"] = row["_row"]
+    return {k: (None if v is None else str(v)) for k, v in out.items()}
 
 
 def _error_text(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0][:500]
 
 
-def _fill(o: RuleOutcome, values: dict[str, Any], i: int) -> None:
-    # count_if over no rows is NULL
-    o.checked, o.failed = int(values[f"_c{i}"] or 0), int(values[f"_f{i}"] or 0)
-    samples = values.get(f"_s{i}") or []
-    o.samples = [{k: (None if v is None else str(v)) for k, v in row.items()} for row in samples]
+def _scan(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], limit: int
+          ) -> _Folded:
+    result = con.sql(build_scan_sql(ds, rules, limit)).to_arrow_table()
+    folded = _fold(result, ds, rules, limit)
+    if "_s" in result.column_names:
+        _add_reasons(con, rules, folded, result.schema.field("_s").type.value_type)
+        folded.samples = [
+            [_sample_row(ds, rule, row) for row in rows]
+            for rule, rows in zip(rules, folded.samples, strict=True)
+        ]
+    return folded
+
+
+def _fill(o: RuleOutcome, folded: _Folded, i: int) -> None:
+    o.checked, o.failed = int(folded.checked[i]), int(folded.failed[i])
+    o.samples = folded.samples[i]
 
 
 def run_scan(
@@ -190,18 +317,17 @@ def run_scan(
                 o.error = f"table {ds.lake_table} not found / 数据表 {ds.lake_table} 不存在"
             return ScanOutcome(ds, 0, outcomes, time.perf_counter() - started)
         try:
-            values, by_district = _split(con.sql(sql).to_arrow_table().to_pylist())
-            rows = int(values["_rows"])
+            folded = _scan(con, ds, rules, sample_limit)
+            rows = folded.rows
             for i, o in enumerate(outcomes):
-                _fill(o, values, i)
-            districts = _district_scores(by_district, len(outcomes))
+                _fill(o, folded, i)
+            districts = _district_scores(folded.districts)
         except duckdb.Error:
             for o in outcomes:
                 try:
-                    one = build_scan_sql(ds, [o.rule], sample_limit)
-                    v, _ = _split(con.sql(one).to_arrow_table().to_pylist())
-                    rows = int(v["_rows"])
-                    _fill(o, v, 0)
+                    one = _scan(con, ds, [o.rule], sample_limit)
+                    rows = one.rows
+                    _fill(o, one, 0)
                 except duckdb.Error as e:
                     o.error = _error_text(e)
             good = [o.rule for o in outcomes if o.error is None]
@@ -213,13 +339,15 @@ def run_scan(
     return ScanOutcome(ds, rows, outcomes, time.perf_counter() - started, sql, districts)
 
 
-def _district_scores(by_district: dict[str, dict[str, Any]], n: int) -> dict[str, dict[str, Any]]:
+def _district_scores(
+    by_district: dict[str, tuple[int, np.ndarray, np.ndarray]],
+) -> dict[str, dict[str, Any]]:
     """Per district: its rows and the mean pass rate of the rules that checked any of them."""
     out = {}
-    for name, v in by_district.items():
-        rates = [1 - v[f"_f{i}"] / v[f"_c{i}"] for i in range(n) if v[f"_c{i}"]]
+    for name, (rows, checked, failed) in by_district.items():
+        rates = [1 - f / c for c, f in zip(checked.tolist(), failed.tolist(), strict=True) if c]
         out[name] = {
-            "rows": int(v["_rows"]),
+            "rows": rows,
             "score": round(100 * sum(rates) / len(rates), 2) if rates else None,
         }
     return out

@@ -23,7 +23,7 @@ import duckdb
 from citybrain.standards import regions
 
 #: Bump when any macro changes; the lake reinstalls when its marker differs.
-VERSION = 20
+VERSION = 21
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -210,6 +210,15 @@ def macro_statements() -> list[str]:
         "WHEN std_region_retired_before(substr(n, 1, 6), std_id_year(n)) "
         "  THEN 'region_retired_before_birth' "
         "WHEN length(n) = 15 THEN 'legacy_15' END)",
+        # The same check without the lambda, for the few values a CASE branch reaches: a
+        # lambda is evaluated over the whole vector even inside a branch that selects 1 % of
+        # it, so there the repeated body is the cheaper form.
+        f"{m} std_id_r0_few(n) AS coalesce("
+        "CASE WHEN length(n) = 15 THEN std_id_r15(n) ELSE std_id_r18(n, std_id_b(n)) END, "
+        "CASE WHEN TRY_CAST(substr(n, 1, 6) AS std_region) IS NULL THEN 'unknown_region' "
+        "WHEN std_region_retired_before(substr(n, 1, 6), std_id_year(n)) "
+        "  THEN 'region_retired_before_birth' "
+        "WHEN length(n) = 15 THEN 'legacy_15' END)",
         # cleaning is skipped (one regex) for the common, already clean value
         # one translate and one regex: this text is repeated wherever the checker uses it
         f"{m} std_id_clean(v) AS upper(regexp_replace(translate(CAST(v AS VARCHAR), {fw}, {hw}), "
@@ -222,7 +231,7 @@ def macro_statements() -> list[str]:
         f"{m} std_id_reason_r(v, r) AS CASE WHEN r IS NULL THEN NULL "
         "WHEN std_blank(v) THEN 'empty' "
         "WHEN std_id_clean(v) = CAST(v AS VARCHAR) THEN r "
-        "ELSE coalesce(std_id_r0(std_id_clean(v)), 'not_normalized') END",
+        "ELSE coalesce(std_id_r0_few(std_id_clean(v)), 'not_normalized') END",
         f"{m} std_id_reason(v) AS std_id_reason_r(v, std_id_r0(CAST(v AS VARCHAR)))",
         f"{m} std_id_upgrade(n) AS substr(n, 1, 6) || '19' || substr(n, 7, 9) || "
         "std_id_check17(substr(n, 1, 6) || '19' || substr(n, 7, 9))",
@@ -265,11 +274,14 @@ def macro_statements() -> list[str]:
         "WHEN std_org_check(n) <> substr(n, 17, 1) THEN 'bad_org_code' "
         "WHEN NOT std_region_known(substr(n, 3, 6)) THEN 'unknown_region' "
         "ELSE NULL END",
-        # the cleaned code is bound once (lambda): std_uscc_r0 reads it at 27 positions, and
-        # inside a CASE branch each would re-run the cleaning (2x faster on a column)
-        f"{m} std_uscc_reason(v) AS list_transform([std_uscc_clean(v)], lambda _std_n: "
-        "CASE WHEN std_blank(v) THEN 'empty' ELSE coalesce(std_uscc_r0(_std_n), "
-        "  CASE WHEN CAST(v AS VARCHAR) = _std_n THEN NULL ELSE 'not_normalized' END) END)[1]",
+        # A code valid as delivered is already clean (its format admits no space, no lower
+        # case, nothing full-width): the common value costs one check. Only a failing one is
+        # cleaned and checked again, in a branch without a lambda (see std_id_r0_few).
+        f"{m} std_uscc_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        "WHEN std_uscc_r0(CAST(v AS VARCHAR)) IS NULL THEN NULL "
+        "ELSE coalesce(std_uscc_r0(std_uscc_clean(v)), CASE WHEN CAST(v AS VARCHAR) = "
+        "  std_uscc_clean(v) THEN NULL ELSE 'not_normalized' END) END",
+        # the cleaned code is bound once (lambda): std_uscc_r0 reads it at 27 positions
         f"{m} std_uscc_norm(v) AS list_transform([std_uscc_clean(v)], lambda _std_n: "
         "CASE WHEN std_uscc_r0(_std_n) IS NULL THEN _std_n END)[1]",
         # -- phones: mainland mobile (11 digits, 13x-19x) and landline (0 + area code + 7-8)

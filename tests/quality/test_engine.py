@@ -117,6 +117,24 @@ def test_an_order_rule_leaves_a_future_event_to_validity(lake: DuckDBLake) -> No
     assert (o.checked, o.failed) == (2, 1)  # 2024-01-01 → 2024-03-01 is late
 
 
+def test_a_row_failing_several_rules_keeps_each_rules_reason(lake: DuckDBLake) -> None:
+    """Rows with the same outcome share one sample list in the scan; each rule's sample still
+    says why that rule failed."""
+    rows = {"_cb_row": [0, 1], "pid": ["p1", "p2"], "id": ["11010519491231002Y", "bad"],
+            "phone": ["1380013800", "13800138000"]}
+    lake.write_arrow("raw", "both", pa.table(rows))
+    standards.install_lake_macros(lake)
+    ds = DatasetInfo("test.both", "gongan", "raw", "both", (FIELDS[0], FIELDS[1], FIELDS[4]),
+                     primary_key=("pid",), row_order="_cb_row")
+    result = engine.run_scan(lake, ds, [r.validity(FIELDS[1]), r.validity(FIELDS[4])])
+    by_rule = {o.rule.key: [(s["pid"], s["_reason"]) for s in o.samples] for o in result.outcomes}
+    assert by_rule == {
+        "validity:id": [("p1", "bad_format"), ("p2", "bad_format")],
+        "validity:phone": [("p1", "bad_length_or_prefix")],
+    }
+    assert [s["_row"] for s in outcome(result, "validity:id").samples] == ["0", "1"]
+
+
 def test_bad_rules_fail_alone_and_the_others_still_run(people: DuckDBLake) -> None:
     rules = [
         r.custom("broken", "pid = = 'x'"),
