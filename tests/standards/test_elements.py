@@ -7,6 +7,7 @@ macros once, so a batch of 40 costs what one value does.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pytest
@@ -255,6 +256,39 @@ def test_amount_admin_name_address_code() -> None:
     assert_cases("code", {"A-001": None, "A 001": "not_normalized", None: "empty"})
     with pytest.raises(UnknownElement):
         elements.check("nope", "x")
+
+
+# names and addresses from pieces: plain hanzi, a house number, a middle dot, traditional
+# forms, a full-width digit and space, a GBK-read UTF-8 pair (鍛ㄥ), the replacement character
+PIECES = "松岭路 12号 张三 · A 嶗 區 １ 鍛ㄥ 鍛 \ufffd ?".split() + [" ", "\u3000"]
+TEXT = st.lists(st.sampled_from(PIECES), max_size=5).map("".join)
+
+
+def ref_text_reason(code: str, v: str) -> str | None:
+    """Name and address reasons in plain Python ``re``, checked in the documented order."""
+    if not v.strip():
+        return "empty"
+    trad = "[" + sql._traditional_chars() + "]"
+    if re.search(sql._mojibake_pattern(), v):
+        return "bad_chars"
+    if code == "name":
+        allowed = sql._gb2312_hanzi() + sql._traditional_chars() + "·A-Za-z0-9()（）\\- "
+        if re.search(f"[^{allowed}]", v):
+            return "bad_chars"
+        return "traditional_chars" if re.search(trad, v) else None
+    if re.search(trad, v):
+        return "traditional_chars"
+    if re.search("[\uff01-\uff5e\u3000]", v):
+        return "not_normalized"
+    return None if re.search("[0-9一二三四五六七八九十零〇]+号", v) else "no_house_number"
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(TEXT, min_size=1, max_size=30))
+def test_text_checks_fast_path_gives_the_full_checks_reason(texts) -> None:
+    """The one-regex fast path of the name and address checks never hides a finding."""
+    for code in ("name", "address"):
+        assert reasons(code, texts) == [ref_text_reason(code, v) for v in texts]
 
 
 def test_address_parse_normalise_match() -> None:
