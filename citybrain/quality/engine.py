@@ -187,6 +187,13 @@ def build_scan_sql(ds: DatasetInfo, rules: list[Rule], sample_limit: int = SAMPL
     if ds.district_field:
         groups.insert(0, "_district")
     parts = [*groups, "count(*) AS _rows"]
+    for i, r in enumerate(rules):
+        if r.newest_before and r.window:  # dataset-level: rows reaching the threshold, newest
+            parts.append(
+                f"CAST(count_if(_a{i} AND {r.window[0]} >= ({r.newest_before})) AS BIGINT) "
+                f"AS _nr{i}"
+            )
+            parts.append(f"max(CASE WHEN _a{i} THEN {r.window[0]} END) AS _nv{i}")
     if sample_limit and rules:
         parts.append(_sample_sql(ds, rules, sample_limit))
     group_by = f" GROUP BY {', '.join(groups)}" if groups else ""
@@ -228,14 +235,24 @@ def _fold(result: pa.Table, ds: DatasetInfo, rules: list[Rule], limit: int) -> _
             sel = np.array([d == name for d in names])
             districts[name] = (int(counts[sel].sum()), counts[sel] @ applies[sel],
                                counts[sel] @ fails[sel])
+    failed = counts @ fails
     samples: list[list[dict[str, Any]]] = [[] for _ in rules]
+    for i, rule in enumerate(rules):
+        if rule.newest_before and f"_nr{i}" in result.column_names:
+            # every row it applies to fails when none reaches the threshold
+            newest = [v for v in result.column(f"_nv{i}").to_pylist() if v is not None]
+            if sum(result.column(f"_nr{i}").to_pylist()) == 0 and newest:
+                failed[i] = counts @ applies[:, i]
+                for _, checked, district_failed in districts.values():
+                    district_failed[i] = checked[i]
+                samples[i] = [{rule.field: str(max(newest)), "_reason": "newest_record_too_old"}]
     if "_s" in result.column_names:
         rows = result.column("_s").to_pylist()
-        for i in range(n):
+        for i in (i for i, rule in enumerate(rules) if not rule.newest_before):
             found = [row for g in np.flatnonzero(fails[:, i]) for row in rows[g] or []]
             found.sort(key=lambda row: (row["_row"] is None, row["_row"]))
             samples[i] = [dict(row) for row in found[:limit]]  # a row may fail several rules
-    return _Folded(int(counts.sum()), counts @ applies, counts @ fails, samples, districts)
+    return _Folded(int(counts.sum()), counts @ applies, failed, samples, districts)
 
 
 def _add_reasons(
@@ -282,7 +299,7 @@ def _scan(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], li
     if "_s" in result.column_names:
         _add_reasons(con, rules, folded, result.schema.field("_s").type.value_type)
         folded.samples = [
-            [_sample_row(ds, rule, row) for row in rows]
+            rows if rule.newest_before else [_sample_row(ds, rule, row) for row in rows]
             for rule, rows in zip(rules, folded.samples, strict=True)
         ]
     return folded

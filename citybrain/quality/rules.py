@@ -102,6 +102,10 @@ class Rule:
     join: tuple[str, str, str] | None = None
     #: SQL expression telling why a failing row fails (an element's reason code), for samples.
     reason: str = ""
+    #: Dataset-level rule (freshness): SQL threshold; every row the rule applies to fails
+    #: when no row's ``window`` value reaches it. The scan counts the rows that reach it,
+    #: so no window has to hold every row to find the newest; ``fails`` is not used.
+    newest_before: str | None = None
 
 
 def _q(name: str) -> str:
@@ -231,16 +235,17 @@ def date_order(earlier: str, later: str, max_days: int | None = None) -> Rule:
 def freshness(record_field: str, cycle: str, as_of_sql: str = "current_date") -> Rule:
     """Dataset-level: the newest record is within the update cycle (plus tolerance)."""
     days = CYCLE_DAYS.get(cycle, 35)
-    col = f"std_date_parse({_q(record_field)})"
+    alias = f"_fresh_{_slug(record_field)}"
     return Rule(
         f"timeliness:freshness:{record_field}",
         "timeliness",
         record_field,
         f"最新记录距今不超过更新周期 {cycle}({days} 天) / newest record within the {cycle} "
         "update cycle",
-        f"_fresh_{_slug(record_field)} < {as_of_sql} - INTERVAL {days} DAY",
-        applies=f"{col} IS NOT NULL",
-        window=(f"_fresh_{_slug(record_field)}", f"max({col}) OVER ()"),
+        "FALSE",
+        applies=f"{alias} IS NOT NULL",
+        window=(alias, f"std_date_parse({_q(record_field)})"),
+        newest_before=f"{as_of_sql} - INTERVAL {days} DAY",
     )
 
 

@@ -94,8 +94,13 @@ def test_each_rule_type_counts_what_fails(people: DuckDBLake) -> None:
 
 def test_freshness_fails_when_the_newest_record_is_older_than_the_cycle(people) -> None:
     rule = r.freshness("filed", "daily", "DATE '2024-05-01'")
-    result = engine.run_scan(people, DS, [rule])
-    assert (result.outcomes[0].checked, result.outcomes[0].failed) == (6, 6)
+    (o,) = engine.run_scan(people, DS, [rule]).outcomes
+    assert (o.checked, o.failed) == (6, 6)
+    assert o.samples == [{"filed": "2024-03-30", "_reason": "newest_record_too_old"}]
+    # one record within the cycle is enough: no row fails
+    fresh = r.freshness("filed", "daily", "DATE '2024-03-31'")
+    (o,) = engine.run_scan(people, DS, [fresh]).outcomes
+    assert (o.checked, o.failed, o.samples) == (6, 0, [])
 
 
 def test_an_order_rule_leaves_a_future_event_to_validity(lake: DuckDBLake) -> None:
