@@ -167,10 +167,12 @@ def _custom(ds: DatasetInfo) -> list[Rule]:
                 "登记日期不晚于其后编号证书的登记日期 / not later than the next certificates",
                 f"{d}({q('登记日期')}) > {alias}",
                 applies=f"{d}({q('登记日期')}) IS NOT NULL AND {alias} IS NOT NULL",
-                window=(
-                    alias,
-                    f"min({d}({q('登记日期')})) OVER (PARTITION BY {series} "
-                    f"ORDER BY {q('登记证号')} ROWS BETWEEN 1 FOLLOWING AND 5 FOLLOWING)",
+                columns=(
+                    (
+                        alias,
+                        f"min({d}({q('登记日期')})) OVER (PARTITION BY {series} "
+                        f"ORDER BY {q('登记证号')} ROWS BETWEEN 1 FOLLOWING AND 5 FOLLOWING)",
+                    ),
                 ),
             )
         )

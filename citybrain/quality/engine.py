@@ -55,23 +55,36 @@ def _target(ds: DatasetInfo) -> str:
     return f"{quote_ident(ds.schema)}.{quote_ident(ds.table)}"
 
 
+def _stages(extra: dict[str, str]) -> list[dict[str, str]]:
+    """The shared columns in projections: a column that reads another comes one level above
+    it (a value bound once in an inner projection instead of re-derived where it is read)."""
+    level: dict[str, int] = {}
+    for alias, expr in extra.items():  # a column may read only columns listed before it
+        reads = [level[a] for a in level if re.search(rf"\b{re.escape(a)}\b", expr)]
+        level[alias] = 1 + max(reads) if reads else 0
+    stages: list[dict[str, str]] = [{} for _ in range(1 + max(level.values(), default=0))]
+    for alias, expr in extra.items():
+        stages[level[alias]][alias] = expr
+    return stages
+
+
 def _source(ds: DatasetInfo, rules: list[Rule]) -> tuple[str, dict[tuple[str, ...], int]]:
     """FROM clause: the table (read once), with one duplicate-rank window per distinct key
-    set, the rules' window columns, and one LEFT JOIN per distinct reference."""
+    set, the rules' shared columns, and one LEFT JOIN per distinct reference."""
     keys: dict[tuple[str, ...], int] = {}
     extra: dict[str, str] = {}
     joins: dict[str, tuple[str, str]] = {}
     for r in rules:
         if r.unique_by and r.unique_by not in keys:
             keys[r.unique_by] = len(keys)
-        if r.window:
-            extra[r.window[0]] = r.window[1]
+        extra.update(r.columns)
         if r.join:
             joins[r.join[0]] = (r.join[1], r.join[2])
     if ds.district_field:
         extra["_district"] = district_sql(ds.district_field)
     if not keys and not extra and not joins:
         return _target(ds), keys
+    first, *later = _stages(extra)
     # rank within the key: the first delivered copy is the original, later ones are duplicates
     order = f" ORDER BY _d.{quote_ident(ds.row_order)}" if ds.row_order else ""
     columns = ["_d.*"]
@@ -80,14 +93,18 @@ def _source(ds: DatasetInfo, rules: list[Rule]) -> tuple[str, dict[tuple[str, ..
         f"{order}) AS _dup_{i}"
         for cols, i in keys.items()
     ]
-    columns += [f"{expr} AS {alias}" for alias, expr in extra.items()]
+    columns += [f"{expr} AS {alias}" for alias, expr in first.items()]
     for alias in joins:  # rules read the reference as plain columns <alias>__k, <alias>__v
         columns += [f"{alias}._k AS {alias}__k", f"{alias}._v AS {alias}__v"]
     joined = "".join(
         f" LEFT JOIN ({sub}) AS {alias} ON {alias}._k = {key}"
         for alias, (sub, key) in joins.items()
     )
-    return f"(SELECT {', '.join(columns)} FROM {_target(ds)} AS _d{joined}) AS _t", keys
+    source = f"(SELECT {', '.join(columns)} FROM {_target(ds)} AS _d{joined}) AS _t"
+    for k, stage in enumerate(later):
+        added = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
+        source = f"(SELECT *, {added} FROM {source}) AS _t{k}"
+    return source, keys
 
 
 def _fails(rule: Rule, keys: dict[tuple[str, ...], int]) -> str:
@@ -133,7 +150,7 @@ def _masks(rules: list[Rule], keys: dict[tuple[str, ...], int]) -> tuple[list[st
 
 def _scan_columns(rules: list[Rule]) -> list[str]:
     """Columns the scan adds to the table (shared checks, joined reference values)."""
-    out = [r.window[0] for r in rules if r.window]
+    out = [alias for r in rules for alias, _ in r.columns]
     out += [f"{r.join[0]}__{part}" for r in rules if r.join for part in ("k", "v")]
     return list(dict.fromkeys(out))
 
@@ -188,12 +205,12 @@ def build_scan_sql(ds: DatasetInfo, rules: list[Rule], sample_limit: int = SAMPL
         groups.insert(0, "_district")
     parts = [*groups, "count(*) AS _rows"]
     for i, r in enumerate(rules):
-        if r.newest_before and r.window:  # dataset-level: rows reaching the threshold, newest
+        if r.newest_before and r.columns:  # dataset-level: rows reaching the threshold, newest
+            value = r.columns[-1][0]
             parts.append(
-                f"CAST(count_if(_a{i} AND {r.window[0]} >= ({r.newest_before})) AS BIGINT) "
-                f"AS _nr{i}"
+                f"CAST(count_if(_a{i} AND {value} >= ({r.newest_before})) AS BIGINT) AS _nr{i}"
             )
-            parts.append(f"max(CASE WHEN _a{i} THEN {r.window[0]} END) AS _nv{i}")
+            parts.append(f"max(CASE WHEN _a{i} THEN {value} END) AS _nv{i}")
     if sample_limit and rules:
         parts.append(_sample_sql(ds, rules, sample_limit))
     group_by = f" GROUP BY {', '.join(groups)}" if groups else ""

@@ -94,16 +94,17 @@ class Rule:
     unique_by: tuple[str, ...] = ()
     weight: float = 1.0
     sample_columns: tuple[str, ...] = field(default=())
-    #: (alias, expression) computed once per row in the scan and read by name: a window, or
-    #: a costly check several rules share (rules naming the same alias share the column)
-    window: tuple[str, str] | None = None
+    #: (alias, expression) pairs computed once per row in the scan and read by name: a
+    #: window, or a costly check several rules share (rules naming the same alias share the
+    #: column). An expression may read a column listed before it (an inner projection).
+    columns: tuple[tuple[str, str], ...] = ()
     #: (alias, SQL of a derived table with a ``_k`` key column, SQL key expression over the
     #: dataset row): the engine LEFT JOINs it once, so a cross-dataset rule is one hash join.
     join: tuple[str, str, str] | None = None
     #: SQL expression telling why a failing row fails (an element's reason code), for samples.
     reason: str = ""
     #: Dataset-level rule (freshness): SQL threshold; every row the rule applies to fails
-    #: when no row's ``window`` value reaches it. The scan counts the rows that reach it,
+    #: when no row's value of its last column reaches it. The scan counts the rows that reach it,
     #: so no window has to hold every row to find the newest; ``fails`` is not used.
     newest_before: str | None = None
 
@@ -137,11 +138,21 @@ def completeness(f: FieldInfo) -> Rule:
     )
 
 
-def id_check(id_field: str) -> tuple[str, str]:
-    """(alias, expression) of the ID check of ``id_field`` as delivered: one column of the
-    scan, read by the validity rule and every cross-field rule on that ID (the check is the
-    costliest expression of a register's scan; computed once, not once per rule)."""
-    return f"_idr_{_slug(id_field)}", f"std_id_r0(CAST({_q(id_field)} AS VARCHAR))"
+def id_check(id_field: str) -> tuple[tuple[str, str], ...]:
+    """Columns of the ID check of ``id_field`` as delivered, the last one its reason: read
+    by the validity rule and every cross-field rule on that ID (the check is the costliest
+    expression of a register's scan; computed once, not once per rule). The 17-digit body
+    is a column of its own so the check reads it without re-deriving it."""
+    n = f"CAST({_q(id_field)} AS VARCHAR)"
+    body = f"_idb_{_slug(id_field)}"
+    return (body, f"std_id_b({n})"), (f"_idr_{_slug(id_field)}", f"std_id_r0_b({n}, {body})")
+
+
+def date_check(fld: str, allow_future: bool = False) -> tuple[str, str]:
+    """The date check of ``fld`` as one shared column: the validity rule and the ID ↔ birth
+    date rule both need it."""
+    flag = "true" if allow_future else "false"
+    return f"_dtr{int(allow_future)}_{_slug(fld)}", f"std_date_reason({_q(fld)}, {flag})"
 
 
 def validity(f: FieldInfo, element: str | None = None) -> Rule:
@@ -150,11 +161,15 @@ def validity(f: FieldInfo, element: str | None = None) -> Rule:
     if element == "date" and _FUTURE_OK.search(f"{f.name} {f.label}"):
         element = "date_any"
     reason, _ = standards.element_sql(element, col)
-    fails, shared = f"{reason} IS NOT NULL", None
+    fails, shared = f"{reason} IS NOT NULL", ()
     if element == "id_card":
         shared = id_check(f.name)
-        reason = f"std_id_reason_r({col}, {shared[0]})"
-        fails = f"{shared[0]} IS NOT NULL"  # blank values are not checked (applies)
+        reason = f"std_id_reason_r({col}, {shared[-1][0]})"
+        fails = f"{shared[-1][0]} IS NOT NULL"  # blank values are not checked (applies)
+    elif element in ("date", "date_any"):
+        shared = (date_check(f.name, element == "date_any"),)
+        reason = shared[0][0]
+        fails = f"{reason} IS NOT NULL"
     return Rule(
         f"validity:{f.name}",
         "validity",
@@ -163,7 +178,7 @@ def validity(f: FieldInfo, element: str | None = None) -> Rule:
         fails,
         applies=f"NOT {_blank(col)}",
         reason=reason,
-        window=shared,
+        columns=shared,
     )
 
 
@@ -183,7 +198,7 @@ def uniqueness(columns: tuple[str, ...]) -> Rule:
 
 def id_birth_consistency(id_field: str, birth_field: str) -> Rule:
     i, b = _q(id_field), _q(birth_field)
-    checked = id_check(id_field)
+    checked, birth = id_check(id_field), date_check(birth_field)
     return Rule(
         f"consistency:{id_field}~{birth_field}",
         "consistency",
@@ -191,8 +206,8 @@ def id_birth_consistency(id_field: str, birth_field: str) -> Rule:
         f"{birth_field} 与身份证号中的出生日期一致 / matches the birth date in {id_field}",
         f"std_id_birth_raw(CAST({i} AS VARCHAR)) <> std_date_ymd({b})",
         # only values valid on their own: an impossible date is a validity failure, not this
-        applies=f"std_id_usable_r({checked[0]}) AND std_date_reason({b}, false) IS NULL",
-        window=checked,
+        applies=f"std_id_usable_r({checked[-1][0]}) AND {birth[0]} IS NULL",
+        columns=(*checked, birth),
     )
 
 
@@ -205,8 +220,8 @@ def id_sex_consistency(id_field: str, sex_field: str) -> Rule:
         sex_field,
         f"{sex_field} 与身份证号性别位一致 / matches the sex digit of {id_field}",
         f"std_id_sex_raw(CAST({i} AS VARCHAR)) <> std_sex_code({s})",
-        applies=f"std_id_usable_r({checked[0]}) AND std_sex_code({s}) IS NOT NULL",
-        window=checked,
+        applies=f"std_id_usable_r({checked[-1][0]}) AND std_sex_code({s}) IS NOT NULL",
+        columns=checked,
     )
 
 
@@ -244,7 +259,7 @@ def freshness(record_field: str, cycle: str, as_of_sql: str = "current_date") ->
         "update cycle",
         "FALSE",
         applies=f"{alias} IS NOT NULL",
-        window=(alias, f"std_date_parse({_q(record_field)})"),
+        columns=((alias, f"std_date_parse({_q(record_field)})"),),
         newest_before=f"{as_of_sql} - INTERVAL {days} DAY",
     )
 
@@ -352,7 +367,16 @@ def unique_rows(columns: tuple[str, ...]) -> Rule:
         f"{name} 不得重复(含首条) / must be unique (every copy)",
         f"{alias} > 1",
         applies=" AND ".join(f"NOT {_blank(_q(c))}" for c in columns),
-        window=(alias, f"count(*) OVER (PARTITION BY {', '.join(_q(c) for c in columns)})"),
+        # a row and its neighbours in the key's partition: more than one ⇔ the key repeats.
+        # The whole-partition count(*) would be rewritten by DuckDB into a GROUP BY joined
+        # back to the table, which reads the key a second time (and ran 1.5x slower here)
+        columns=(
+            (
+                alias,
+                f"count(*) OVER (PARTITION BY {', '.join(_q(c) for c in columns)} "
+                "ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)",
+            ),
+        ),
     )
 
 
@@ -368,7 +392,7 @@ def outlier(fld: str, factor: float = 500.0) -> Rule:
         f"{fld} 不超过中位数的 {factor:g} 倍 / at most {factor:g} times the median",
         f"{col} > {alias} * {float(factor)}",
         applies=f"{col} > 0",
-        window=(alias, f"median({col}) FILTER (WHERE {col} > 0) OVER ()"),
+        columns=((alias, f"median({col}) FILTER (WHERE {col} > 0) OVER ()"),),
     )
 
 
