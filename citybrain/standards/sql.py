@@ -155,23 +155,15 @@ def macro_statements() -> list[str]:
     # personal and organisation names: GB 2312 hanzi, the middle dot of minority names,
     # Latin letters, digits and brackets (企业名称); a traditional form is its own finding,
     # anything else is garbling (乱码) even when a traditional character is among it
-    patterns = {
-        "trad": "[" + traditional + "]",
-        "name_bad": "[^" + _gb2312_hanzi() + traditional + "·A-Za-z0-9()（）\\- ]",
-        "garbled": _mojibake_pattern(),
-        "full_width": "[\uff01-\uff5e\u3000]",
-        "house": "[0-9一二三四五六七八九十零〇]+号",
-    }
-    patterns["name_any"] = _any_of(patterns["garbled"], patterns["name_bad"], patterns["trad"])
-    patterns["address_any"] = _any_of(patterns["garbled"], patterns["trad"], patterns["full_width"])
-    p = {k: _sql_str(v) for k, v in patterns.items()}
-    trad, name_bad, garbled = p["trad"], p["name_bad"], p["garbled"]
-    full_width, house, name_any, address_any = (
-        p["full_width"],
-        p["house"],
-        p["name_any"],
-        p["address_any"],
+    trad_re = "[" + traditional + "]"
+    name_bad_re = "[^" + _gb2312_hanzi() + traditional + "·A-Za-z0-9()（）\\- ]"
+    garbled_re, full_width_re = _mojibake_pattern(), "[\uff01-\uff5e\u3000]"
+    house_re = "[0-9一二三四五六七八九十零〇]+号"
+    trad, name_bad, garbled, full_width, house = map(
+        _sql_str, (trad_re, name_bad_re, garbled_re, full_width_re, house_re)
     )
+    name_any = _sql_str(_any_of(garbled_re, name_bad_re, trad_re))
+    address_any = _sql_str(_any_of(garbled_re, trad_re, full_width_re))
     m = "CREATE OR REPLACE MACRO"
     return [
         "DROP TYPE IF EXISTS std_region",
