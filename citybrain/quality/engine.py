@@ -3,7 +3,7 @@
 Each row gets two bit masks, which rules apply to it and which it fails, and the single pass
 over the lake table groups by them (and by district): one ``count(*)`` and one bounded
 ``min_by`` sample per distinct outcome, folded into per-rule counts afterwards. Uniqueness
-rules add a ``count(*) OVER (PARTITION BY key)`` in the same pass. The reasons of the few
+rules add a rank within their key (a window) in the same pass. The reasons of the few
 sampled rows are computed after the scan. A rule that does not bind (invalid SQL, missing
 column) is reported on its own and left out of the scan, so the other rules still run.
 Failing rows are sampled with a bound, never read whole.
@@ -55,12 +55,17 @@ def _target(ds: DatasetInfo) -> str:
     return f"{quote_ident(ds.schema)}.{quote_ident(ds.table)}"
 
 
+def _reads(sql: str, alias: str) -> bool:
+    """Whether ``sql`` reads the scan column ``alias``."""
+    return re.search(rf"\b{re.escape(alias)}\b", sql) is not None
+
+
 def _stages(extra: dict[str, str]) -> list[dict[str, str]]:
     """The shared columns in projections: a column that reads another comes one level above
     it (a value bound once in an inner projection instead of re-derived where it is read)."""
     level: dict[str, int] = {}
     for alias, expr in extra.items():  # a column may read only columns listed before it
-        reads = [level[a] for a in level if re.search(rf"\b{re.escape(a)}\b", expr)]
+        reads = [level[a] for a in level if _reads(expr, a)]
         level[alias] = 1 + max(reads) if reads else 0
     stages: list[dict[str, str]] = [{} for _ in range(1 + max(level.values(), default=0))]
     for alias, expr in extra.items():
@@ -160,7 +165,7 @@ def _reason_inputs(ds: DatasetInfo, rules: list[Rule]) -> list[str]:
     the sample columns and the scan columns a reason reads."""
     columns = [c for r in rules for c in _sample_columns(ds, r)]
     reasons = " ".join(r.reason for r in rules if r.reason)
-    columns += [c for c in _scan_columns(rules) if re.search(rf"\b{re.escape(c)}\b", reasons)]
+    columns += [c for c in _scan_columns(rules) if _reads(reasons, c)]
     return list(dict.fromkeys(columns))
 
 
