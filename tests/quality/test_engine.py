@@ -10,7 +10,7 @@ import pytest
 
 from citybrain.quality import engine
 from citybrain.quality import rules as r
-from citybrain.quality.rules import DatasetInfo, FieldInfo
+from citybrain.quality.rules import DatasetInfo, FieldInfo, Rule
 from citybrain.standards import service as standards
 from citybrain.store.lake import DuckDBLake
 
@@ -169,10 +169,13 @@ def test_empty_dataset_and_missing_table_are_errors_on_each_rule(lake: DuckDBLak
 
 def test_a_scan_reads_the_dataset_once(people: DuckDBLake) -> None:
     rules = r.derive_rules(DS, as_of=dt.date(2024, 1, 3)) + [r.date_order("birth", "filed")]
-    sql = engine.build_scan_sql(DS, rules)
-    # the aggregate, over two projections that flag each rule once, over the sub-select that
-    # adds the windows and shared columns and the one that adds the ID check on its body
-    assert sql.count("SELECT") == 5
+    sql = engine.run_scan(people, DS, rules).sql  # the query that ran
+    # the aggregate over: the masks completed by the uniqueness rule, its window, the
+    # narrowing to masks, keys and the sample row, two projections that flag each rule
+    # once, and the sub-selects that add the shared columns (the ID check and the date
+    # reasons read the ID's body and the parsed dates from the one below them)
+    assert sql.count("SELECT") == 8
+    assert sql.count("OVER (") == 1
     with people.reader() as con:
         plan = "\n".join(row[1] for row in con.execute(f"EXPLAIN {sql}").fetchall())
     scans = re.findall(r"Table: \S+\.raw\.people\b", plan)
@@ -206,3 +209,34 @@ def test_the_rules_on_one_id_field_share_its_check(people: DuckDBLake) -> None:
     # bad format, legacy 15 (reported, yet usable: its birth date and sex are checked); the
     # second row's birth date and sex disagree with its ID
     assert failed == {"validity:id": 2, "consistency:id~birth": 1, "consistency:id~sex": 1}
+
+
+def test_samples_are_the_same_with_and_without_a_uniqueness_window(lake: DuckDBLake) -> None:
+    """With a uniqueness rule the sample row passes the window as JSON and is cast back:
+    every type comes back as it went in, and the duplicate's own sample names its copies."""
+    rows = pa.table({
+        "_cb_row": [0, 1, 2, 3],
+        "pid": ["p1", "p1", "p3", "p4"],
+        "id": ["bad", "11010519491231002", "11010519491231002Y", "110105194912310038"],
+        "when": pa.array([dt.date(2024, 1, 2), None, dt.date(1999, 9, 9), dt.date(2024, 1, 3)]),
+        "amount": pa.array([1.5, float("nan"), -2.25, 3.0]),
+    })
+    lake.write_arrow("raw", "typed", rows)
+    standards.install_lake_macros(lake)
+    fields = (FIELDS[0], FIELDS[1], FieldInfo("when", "none"), FieldInfo("amount", "none"))
+    ds = DatasetInfo("test.typed", "gongan", "raw", "typed", fields, primary_key=("pid",),
+                     row_order="_cb_row")
+    checks = [r.validity(FIELDS[1]), r.custom("negative", "amount < 0 OR isnan(amount)")]
+    checks = [
+        Rule(**{**c.__dict__, "sample_columns": ("when", "amount")}) for c in checks
+    ]
+    plain = engine.run_scan(lake, ds, checks)
+    windowed = engine.run_scan(lake, ds, [*checks, r.uniqueness(("pid",))])
+    assert "to_json" in windowed.sql and "to_json" not in plain.sql
+    for a, b in zip(plain.outcomes, windowed.outcomes, strict=False):
+        assert (a.failed, a.samples) == (b.failed, b.samples)
+    assert [s["amount"] for s in outcome(plain, "custom:sql:negative").samples] == ["nan", "-2.25"]
+    whens = [s["when"] for s in outcome(plain, "validity:id").samples]
+    assert whens == ["2024-01-02", None, "1999-09-09"]
+    dup = outcome(windowed, "uniqueness:pid")
+    assert (dup.failed, [(s["pid"], s["_row"]) for s in dup.samples]) == (1, [("p1", "1")])

@@ -365,3 +365,39 @@ def test_validate_file_jsonl(tmp_path) -> None:
         "reason": "legacy_15",
     }
     assert set(rows[0]) == {"value", "valid", "normalized", "reason"}
+
+
+BLANKISH = ["", " ", "\t", "\n", "\u00a0", "\u2000", "\u3000", "\u3001", "!", "a", "张", "\ufffd"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(BLANKISH), max_size=4).map("".join), max_size=40))
+def test_blank_fast_path_agrees_with_trim(values) -> None:
+    """``std_blank`` trims only values that start with a space; it still means trim(v) = ''."""
+    con = sql.scratch()
+    rows = con.execute(
+        "SELECT std_blank(v), v IS NULL OR trim(v) = '' FROM unnest(?::VARCHAR[]) AS t(v)",
+        [[*values, None]],
+    ).fetchall()
+    assert [fast for fast, _ in rows] == [slow for _, slow in rows]
+
+
+DATE_BITS = st.sampled_from([*"0123456789", "-", "/", " ", "日", ":", "+", "e"])
+DATE_TEXT = st.one_of(
+    st.dates(min_value=dt.date(1800, 1, 1), max_value=dt.date(2199, 12, 31)).flatmap(
+        lambda d: st.sampled_from([d.strftime("%Y%m%d"), d.isoformat()])
+    ),
+    st.lists(DATE_BITS, min_size=8, max_size=8).map("".join),
+    st.lists(DATE_BITS, min_size=10, max_size=10).map("".join),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(DATE_TEXT, min_size=1, max_size=40))
+def test_date_fast_path_agrees_with_the_format_list(values) -> None:
+    """Where the fast path parses a value, the full format list reads the same date."""
+    con = sql.scratch()
+    rows = con.execute(
+        "SELECT v, std_date_fast(v), std_date_slow(v) FROM unnest(?::VARCHAR[]) AS t(v)", [values]
+    ).fetchall()
+    assert [(v, fast) for v, fast, slow in rows if fast is not None and fast != slow] == []
