@@ -259,8 +259,6 @@ def build_scan_sql(
     source = f"(SELECT {', '.join(dict.fromkeys(kept))} FROM {source}) AS _tn"
 
     final = [_mask([f"_mp{k}", *_bits(rules, keys, "late", k)], f"_mf{k}") for k in masks]
-    if sample_limit and as_json:
-        final.append(f"CAST(_sj AS {row_type}) AS _s")
     if late:
         source = f"(SELECT *, {', '.join(_windows(ds, keys))} FROM {source}) AS _tw"
         if sample_limit:
@@ -283,7 +281,11 @@ def build_scan_sql(
     # (min_by(row, order, n)), so sampling costs no second pass.
     limit = int(sample_limit)
     if sample_limit:
-        parts.append(f"min_by(_s, {order}, {limit}) FILTER (WHERE _s IS NOT NULL) AS _s")
+        if as_json:  # cast back the few rows kept, not every row
+            parts.append(f"CAST(min_by(_sj, {order}, {limit}) FILTER (WHERE _sj IS NOT NULL) "
+                         f"AS {row_type}[]) AS _s")
+        else:
+            parts.append(f"min_by(_s, {order}, {limit}) FILTER (WHERE _s IS NOT NULL) AS _s")
         if late:
             parts.append(f"min_by(_su, {order}, {limit}) FILTER (WHERE _su IS NOT NULL) AS _su")
     return f"SELECT {', '.join(parts)} FROM {source} GROUP BY {', '.join(groups)}"

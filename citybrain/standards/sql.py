@@ -23,7 +23,7 @@ import duckdb
 from citybrain.standards import regions
 
 #: Bump when any macro changes; the lake reinstalls when its marker differs.
-VERSION = 24
+VERSION = 26
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -62,14 +62,17 @@ def _id_sum_expr() -> str:
     return " + ".join(parts)
 
 
-def _char_lut_expr(arg: str, values: dict[str, int], weights: Iterable[int], first: int) -> str:
-    """Sum of ``weight * value(char)`` over positions ``first..`` via code-point look-ups;
-    a character outside ``values`` adds 100000 so the sum can never match a check."""
-    terms = []
-    for pos, w in enumerate(weights, start=first):
-        lut = [values[chr(cp)] * w if chr(cp) in values else 100000 for cp in range(128)]
-        terms.append(f"{lut}[ascii(substr({arg}, {pos}, 1)) + 1]")
-    return " + ".join(terms)
+def _char_sum_expr(arg: str, alphabet: str, weights: Iterable[int], first: int) -> str:
+    """Sum of ``weight * value(char)`` over positions ``first..``, a character's value being
+    its place in ``alphabet``: ``strpos`` is a third of the cost of a look-up in a constant
+    list. Only for text that matched the code's format (a character outside ``alphabet``
+    would count as -1)."""
+    ws = list(weights)
+    terms = [
+        f"{w} * strpos({_sql_str(alphabet)}, substr({arg}, {pos}, 1))"
+        for pos, w in enumerate(ws, start=first)
+    ]
+    return f"({' + '.join(terms)} - {sum(ws)})"
 
 
 @lru_cache(maxsize=1)
@@ -103,9 +106,14 @@ def _mojibake_pattern() -> str:
     pairs are ``(L, C)`` then ``(C, L)``. Either character alone can be a real name character
     (婧 is E6 BA), the pair practically never is.
     """
-    first = _gbk_chars((0xE4, 0xE9), (0x80, 0xBF))
     second = _gbk_chars((0x80, 0xBF), (0xE4, 0xE9))
-    return f"\ufffd|[{first}][{second}]"
+    return f"\ufffd|[{_mojibake_first()}][{second}]"
+
+
+@lru_cache(maxsize=1)
+def _mojibake_first() -> str:
+    """Characters that can start a garbled pair (see ``_mojibake_pattern``)."""
+    return _gbk_chars((0xE4, 0xE9), (0x80, 0xBF))
 
 
 @lru_cache(maxsize=1)
@@ -147,10 +155,10 @@ def macro_statements() -> list[str]:
     """Every ``CREATE OR REPLACE`` statement of the standards library, in dependency order."""
     members, thresholds = _region_enum()
     fw, hw = _sql_str(FULL_WIDTH), _sql_str(HALF_WIDTH)
-    uscc_vals = {c: i for i, c in enumerate(USCC_ALPHABET)}
-    org_vals = {str(d): d for d in range(10)} | {chr(65 + i): 10 + i for i in range(26)}
-    uscc_sum = _char_lut_expr("n", uscc_vals, USCC_WEIGHTS, 1)
-    org_sum = _char_lut_expr("n", org_vals, ORG_WEIGHTS, 9)
+    # GB 32100 values are places in its 31-character alphabet; GB 11714 (the organisation
+    # code inside) gives digits 0-9 and letters A-Z 10-35
+    uscc_sum = _char_sum_expr("n", USCC_ALPHABET, USCC_WEIGHTS, 1)
+    org_sum = _char_sum_expr("n", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", ORG_WEIGHTS, 9)
     traditional = _traditional_chars()
     # personal and organisation names: GB 2312 hanzi, the middle dot of minority names,
     # Latin letters, digits and brackets (企业名称); a traditional form is its own finding,
@@ -164,6 +172,11 @@ def macro_statements() -> list[str]:
     )
     name_any = _sql_str(_any_of(garbled_re, name_bad_re, trad_re))
     address_any = _sql_str(_any_of(garbled_re, trad_re, full_width_re))
+    # A clean address in one full match: a house number and no character that could start
+    # a finding (a traditional or full-width character, U+FFFD, or the first character of
+    # a garbled pair, so a real character such as 婧 only takes the longer path)
+    suspect = "\ufffd" + traditional + _mojibake_first() + "\uff01-\uff5e\u3000"
+    address_ok = _sql_str(f"[^{suspect}]*{house_re}[^{suspect}]*")
     m = "CREATE OR REPLACE MACRO"
     return [
         "DROP TYPE IF EXISTS std_region",
@@ -396,7 +409,9 @@ def macro_statements() -> list[str]:
         "ELSE NULL END",
         f"{m} std_name_norm(v) AS CASE WHEN std_name_reason(v) IS NULL THEN CAST(v AS VARCHAR) END",
         # -- addresses: the set-wise pre-check; parsing and matching are in address.py
-        f"{m} std_address_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
+        f"{m} std_address_reason(v) AS CASE "
+        f"WHEN regexp_full_match(CAST(v AS VARCHAR), {address_ok}) THEN NULL "
+        "WHEN std_blank(v) THEN 'empty' "
         f"WHEN NOT regexp_matches(CAST(v AS VARCHAR), {address_any}) "
         f"  AND regexp_matches(CAST(v AS VARCHAR), {house}) THEN NULL "
         f"WHEN regexp_matches(CAST(v AS VARCHAR), {garbled}) THEN 'bad_chars' "

@@ -27,6 +27,12 @@ def ref_check(first17: str) -> str:
     return "10X98765432"[sum(int(c) * w for c, w in zip(first17, W, strict=True)) % 11]
 
 
+def ref_uscc_check(first17: str) -> str:
+    """Reference GB 32100 check character, written independently of the SQL macros."""
+    total = sum(USCC_CHARS.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
 def reasons(code: str, values: list[str | None]) -> list[str | None]:
     return elements.check_array(code, values).column("reason").to_pylist()
 
@@ -102,10 +108,18 @@ def test_uscc_checksum_property(seed, n, data) -> None:
         i = data.draw(st.integers(0, 16))
         other = data.draw(st.sampled_from(USCC_CHARS.replace(c[i], "")))
         mutated.append(c[:i] + other + c[i + 1 :])
-    got = reasons("uscc", codes + [sim.break_uscc_checksum(c) for c in codes] + mutated)
+    # a wrong organisation-code check character under a correct USCC check character
+    org_broken = []
+    for c in codes:
+        other = data.draw(st.sampled_from(USCC_CHARS.replace(c[16], "")))
+        org_broken.append(c[:16] + other + ref_uscc_check(c[:16] + other))
+    got = reasons(
+        "uscc", codes + [sim.break_uscc_checksum(c) for c in codes] + org_broken + mutated
+    )
     assert got[:n] == [None] * n
     assert got[n : 2 * n] == ["bad_checksum"] * n
-    assert None not in got[2 * n :]
+    assert got[2 * n : 3 * n] == ["bad_org_code"] * n
+    assert None not in got[3 * n :]
 
 
 def test_single_value_path_matches_the_batch_path() -> None:
