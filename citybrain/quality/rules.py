@@ -145,10 +145,15 @@ def id_check(id_field: str) -> tuple[tuple[str, str], ...]:
     """Columns of the ID check of ``id_field`` as delivered, the last one its reason: read
     by the validity rule and every cross-field rule on that ID (the check is the costliest
     expression of a register's scan; computed once, not once per rule). The 17-digit body
-    is a column of its own so the check reads it without re-deriving it."""
+    and the region's place in the code list are columns of their own, so the check reads
+    them without re-deriving them."""
     n = f"CAST({_q(id_field)} AS VARCHAR)"
-    body = f"_idb_{_slug(id_field)}"
-    return (body, f"std_id_b({n})"), (f"_idr_{_slug(id_field)}", f"std_id_r0_b({n}, {body})")
+    body, region = f"_idb_{_slug(id_field)}", f"_ide_{_slug(id_field)}"
+    return (
+        (body, f"std_id_b({n})"),
+        (region, f"std_id_e({n})"),
+        (f"_idr_{_slug(id_field)}", f"std_id_r0_be({n}, {body}, {region})"),
+    )
 
 
 def date_parse(fld: str) -> tuple[str, str]:
