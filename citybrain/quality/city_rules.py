@@ -183,23 +183,35 @@ def _consensus_sql(ref: Reference, sources: list[tuple[DatasetInfo, str, str]]) 
     """Per key the name the city's records agree on; a key whose top names still tie has no
     consensus. Only names valid on their own vote.
 
-    Every row votes: each record is typed in on its own (a clinic per dose, a bureau per
-    filing), so nineteen vaccination records outweigh one register entry with a slip. When
+    Every record votes: each is typed in on its own (a clinic per dose, a bureau per
+    filing), so nineteen vaccination records outweigh one register entry with a slip. A
+    record is a primary-key value of its dataset: a delivered copy of a row (the same key
+    twice, a uniqueness finding) is not a second witness to its own spelling. When
     the votes tie (often the register against one other record), the likelier name wins: the
     one whose characters the city's names use most in that place (first character; for a
     person's given name, in a man's or a woman's name by the ID's sex digit), which is how a
     clerk spots 素勇志 against 苏勇志 or 婷 in a man's name; the register breaks what is left.
     """
     q = r.quote_ident
+
+    def record(i: int, ds: DatasetInfo) -> str:  # NULL: the row counts on its own
+        if not ds.primary_key:
+            return "NULL"
+        cols = [f"CAST({q(c)} AS VARCHAR)" for c in ds.primary_key]
+        present = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+        return f"CASE WHEN {present} THEN concat_ws('|', '{i}', {', '.join(cols)}) END"
+
     parts = [
         f"SELECT {ref.key_macro}(CAST({q(key)} AS VARCHAR)) AS _k, "
-        f"trim(CAST({q(name)} AS VARCHAR)) AS _n, {1 if i == 0 else 0} AS _reg "
-        f"FROM {q(ds.schema)}.{q(ds.table)}"
+        f"trim(CAST({q(name)} AS VARCHAR)) AS _n, {1 if i == 0 else 0} AS _reg, "
+        f"{record(i, ds)} AS _rec FROM {q(ds.schema)}.{q(ds.table)}"
         for i, (ds, name, key) in enumerate(sources)
     ]
     place = "std_id_sex_raw(_k)" if ref.by_sex else "1"
     return (
-        "WITH _votes AS (SELECT _k, _n, count(*) AS _rows, max(_reg) AS _reg FROM ("
+        "WITH _votes AS (SELECT _k, _n, "
+        "count(DISTINCT _rec) + count(*) FILTER (WHERE _rec IS NULL) AS _rows, "
+        "max(_reg) AS _reg FROM ("
         + " UNION ALL ".join(parts)
         + ") WHERE _k IS NOT NULL AND std_name_reason(_n) IS NULL GROUP BY _k, _n), "
         f"_chars AS (SELECT _k, _n, CASE WHEN _i = 1 THEN 0 ELSE {place} END AS _pos, "

@@ -97,6 +97,32 @@ def test_the_rule_carries_its_own_consensus_when_none_is_materialised(lake: Duck
     assert (outcome.checked, outcome.failed) == (7, 1)  # A, outvoted by three records
 
 
+def test_a_delivered_copy_of_a_record_does_not_vote_twice(lake: DuckDBLake) -> None:
+    """The register delivered H's row twice (same primary key, a uniqueness finding): one
+    record against the insurance record, so the tie goes to the likelier name (苏 is the
+    city's surname) and both copies fail, not the insurance record."""
+    H = _id(8)
+    hukou = {
+        "公民身份号码": [*HUKOU["公民身份号码"], H, H],
+        "姓名": [*HUKOU["姓名"], "素明亮", "素明亮"],
+    }
+    tables = {
+        ("gongan.hukou", "hukou"): hukou,
+        ("renshe.si_insured", "si"): {"aac002": [H], "aac003": ["苏明亮"]},
+    }
+    catalog = _load(lake, ("gongan.hukou", "renshe.si_insured"), tables)
+    catalog["gongan.hukou"] = DatasetInfo(
+        **{**catalog["gongan.hukou"].__dict__, "primary_key": ("公民身份号码",)})
+    with lake.writer() as con:
+        consensus = city_rules.materialize_consensus(con, catalog)
+    failed = {}
+    for ds_id in catalog:
+        rules = city_rules.rules_for(catalog[ds_id], catalog, consensus)
+        (o,) = engine.run_scan(lake, catalog[ds_id], rules).outcomes
+        failed[ds_id] = (o.failed, [s["_reason"] for s in o.samples])
+    assert failed == {"gongan.hukou": (2, ["苏明亮", "苏明亮"]), "renshe.si_insured": (0, [])}
+
+
 NEW, OLD = "市南区香港中路2号1号楼1单元301室", "李沧区大连西路2号2号楼3单元2901室"
 FLAT, OLD2 = "莱西市黄河路1号1号楼1单元202室", "平度市南昌一路4号1号楼1单元101室"
 OTHER, OTHER2 = "崂山区苏州东路1号1号楼3单元301室", "城阳区烟台一街1号3号楼1单元501室"
