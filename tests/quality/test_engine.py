@@ -167,9 +167,14 @@ def test_empty_dataset_and_missing_table_are_errors_on_each_rule(lake: DuckDBLak
     assert "not found" in (result.outcomes[0].error or "")
 
 
-def test_a_scan_reads_the_dataset_once(people: DuckDBLake) -> None:
+@pytest.mark.parametrize("json_rows", [engine.JSON_WINDOW_ROWS, 0])
+def test_a_scan_reads_the_dataset_once(
+    people: DuckDBLake, monkeypatch: pytest.MonkeyPatch, json_rows: int
+) -> None:
+    monkeypatch.setattr(engine, "JSON_WINDOW_ROWS", json_rows)  # 0: as for a large table
     rules = r.derive_rules(DS, as_of=dt.date(2024, 1, 3)) + [r.date_order("birth", "filed")]
     sql = engine.run_scan(people, DS, rules).sql  # the query that ran
+    assert ("to_json" in sql) == (json_rows == 0)
     # the aggregate over: the masks completed by the uniqueness rule, its window, the
     # narrowing to masks, keys and the sample row, two projections that flag each rule
     # once, and the sub-selects that add the shared columns (the ID check and the date
@@ -212,9 +217,12 @@ def test_the_rules_on_one_id_field_share_its_check(people: DuckDBLake) -> None:
     assert failed == {"validity:id": 2, "consistency:id~birth": 1, "consistency:id~sex": 1}
 
 
-def test_samples_are_the_same_with_and_without_a_uniqueness_window(lake: DuckDBLake) -> None:
-    """With a uniqueness rule the sample row passes the window as JSON and is cast back:
-    every type comes back as it went in, and the duplicate's own sample names its copies."""
+def test_samples_are_the_same_with_and_without_a_uniqueness_window(
+    lake: DuckDBLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a uniqueness rule the sample row of a large table passes the window as JSON and
+    is cast back (a small table's as a struct): every type comes back as it went in, and the
+    duplicate's own sample names its copies."""
     rows = pa.table({
         "_cb_row": [0, 1, 2, 3],
         "pid": ["p1", "p1", "p3", "p4"],
@@ -232,10 +240,12 @@ def test_samples_are_the_same_with_and_without_a_uniqueness_window(lake: DuckDBL
         Rule(**{**c.__dict__, "sample_columns": ("when", "amount")}) for c in checks
     ]
     plain = engine.run_scan(lake, ds, checks)
+    small = engine.run_scan(lake, ds, [*checks, r.uniqueness(("pid",))])
+    monkeypatch.setattr(engine, "JSON_WINDOW_ROWS", 0)  # as for a table of any size
     windowed = engine.run_scan(lake, ds, [*checks, r.uniqueness(("pid",))])
-    assert "to_json" in windowed.sql and "to_json" not in plain.sql
-    for a, b in zip(plain.outcomes, windowed.outcomes, strict=False):
-        assert (a.failed, a.samples) == (b.failed, b.samples)
+    assert "to_json" in windowed.sql and "to_json" not in plain.sql + small.sql
+    for a, b, c in zip(plain.outcomes, windowed.outcomes, small.outcomes, strict=False):
+        assert (a.failed, a.samples) == (b.failed, b.samples) == (c.failed, c.samples)
     assert [s["amount"] for s in outcome(plain, "custom:sql:negative").samples] == ["nan", "-2.25"]
     whens = [s["when"] for s in outcome(plain, "validity:id").samples]
     assert whens == ["2024-01-02", None, "1999-09-09"]
