@@ -201,8 +201,10 @@ def _consensus_sql(ref: Reference, sources: list[tuple[DatasetInfo, str, str]]) 
         present = " AND ".join(f"{c} IS NOT NULL" for c in cols)
         return f"CASE WHEN {present} THEN concat_ws('|', '{i}', {', '.join(cols)}) END"
 
+    # the key's macro is applied once over the union, not once per source: binding a
+    # standards macro costs more than running it on a demo city's rows
     parts = [
-        f"SELECT {ref.key_macro}(CAST({q(key)} AS VARCHAR)) AS _k, "
+        f"SELECT CAST({q(key)} AS VARCHAR) AS _kv, "
         f"trim(CAST({q(name)} AS VARCHAR)) AS _n, {1 if i == 0 else 0} AS _reg, "
         f"{record(i, ds)} AS _rec FROM {q(ds.schema)}.{q(ds.table)}"
         for i, (ds, name, key) in enumerate(sources)
@@ -211,9 +213,9 @@ def _consensus_sql(ref: Reference, sources: list[tuple[DatasetInfo, str, str]]) 
     return (
         "WITH _votes AS (SELECT _k, _n, "
         "count(DISTINCT _rec) + count(*) FILTER (WHERE _rec IS NULL) AS _rows, "
-        "max(_reg) AS _reg FROM ("
+        f"max(_reg) AS _reg FROM (SELECT *, {ref.key_macro}(_kv) AS _k FROM ("
         + " UNION ALL ".join(parts)
-        + ") WHERE _k IS NOT NULL AND std_name_reason(_n) IS NULL GROUP BY _k, _n), "
+        + ")) WHERE _k IS NOT NULL AND std_name_reason(_n) IS NULL GROUP BY _k, _n), "
         f"_chars AS (SELECT _k, _n, CASE WHEN _i = 1 THEN 0 ELSE {place} END AS _pos, "
         "substr(_n, _i, 1) AS _c "
         "FROM (SELECT _k, _n, unnest(range(1, length(_n) + 1)) AS _i FROM _votes)), "
@@ -279,19 +281,22 @@ def _homes_sql(homes: Homes, catalog: dict[str, DatasetInfo]) -> str | None:
     if not witnesses:
         return None
 
-    def select(sources: list[tuple[str, str, str]], value: str) -> str:
-        return " UNION ALL ".join(
-            f"SELECT {homes.key_macro}(CAST({q(k)} AS VARCHAR)) AS _k, {value.format(q(f), i)} "
+    def select(sources: list[tuple[str, str, str]], value: str, out: str) -> str:
+        """The sources' (key, value) rows; the key's and the address's macros applied once
+        over the union (binding a macro per source cost more than running it)."""
+        union = " UNION ALL ".join(
+            f"SELECT CAST({q(k)} AS VARCHAR) AS _kv, {value.format(q(f), i)} AS _v "
             f"FROM {q(catalog[d].schema)}.{q(catalog[d].table)}"
             for i, (d, f, k) in enumerate(sources)
         )
+        return f"SELECT {homes.key_macro}(_kv) AS _k, {out} FROM ({union})"
 
-    said = select(witnesses, "std_address_key({0}) AS _a")
+    said = select(witnesses, "CAST({0} AS VARCHAR)", "std_address_key(_v) AS _a")
     tokens = [t for t in homes.households if _present(catalog, *t)]
     rooms = witnesses + [c for c in homes.checked if _present(catalog, *c)]
     together = " UNION ALL ".join(
-        [select(tokens, "'{1}:' || trim(CAST({0} AS VARCHAR)) AS _t")] * bool(tokens)
-        + [select(rooms, "'@' || std_address_key({0}) AS _t")]
+        [select(tokens, "'{1}:' || trim(CAST({0} AS VARCHAR))", "_v AS _t")] * bool(tokens)
+        + [select(rooms, "CAST({0} AS VARCHAR)", "'@' || std_address_key(_v) AS _t")]
     )
     return (
         f"WITH _said AS (SELECT * FROM ({said}) WHERE _k IS NOT NULL AND _a IS NOT NULL), "
