@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -369,7 +370,7 @@ def _add_reasons(
     name = f"_cb_samples_{id(kept)}"
     con.register(name, kept)
     try:
-        reasons = con.sql(f"SELECT CASE _rule {cases} END FROM {name} ORDER BY _k").fetchall()
+        reasons = con.execute(f"SELECT CASE _rule {cases} END FROM {name} ORDER BY _k").fetchall()
     finally:
         con.unregister(name)
     for (_, row), (reason,) in zip(keyed, reasons, strict=True):
@@ -394,6 +395,19 @@ def _error_text(e: BaseException) -> str:
 JSON_WINDOW_ROWS = 50_000
 
 
+def _small_result(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """The scan's result (one row per outcome group: a few hundred at most) as Arrow.
+
+    ``con.sql(q)`` binds the query to build a relation and binds it again to run it; for a
+    scan's macro-heavy SQL the second bind and optimisation cost more than the run itself
+    on a small dataset (a 129-row dataset: 0.53 vs 0.40 s). ``execute`` binds once; the
+    extra copy DuckDB warns about is of the few result rows.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
+        return con.execute(sql).to_arrow_table()
+
+
 def _row_type(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule]) -> str | None:
     """The struct type of a scan's sample row (bound, not run), for scans with a uniqueness
     window: the row then passes the window as JSON text and is cast back after it."""
@@ -416,7 +430,7 @@ def _row_type(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule]
 def _scan(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], limit: int
           ) -> _Folded:
     sql = build_scan_sql(ds, rules, limit, _row_type(con, ds, rules) if limit else None)
-    result = con.sql(sql).to_arrow_table()
+    result = _small_result(con, sql)
     folded = _fold(result, ds, rules, limit)
     folded.sql = sql
     if "_s" in result.column_names:
