@@ -386,7 +386,16 @@ def _sample_row(ds: DatasetInfo, rule: Rule, row: dict[str, Any]) -> dict[str, A
     return {k: (None if v is None else str(v)) for k, v in out.items()}
 
 
+#: What a failing rule raises. DuckDB cuts some messages (a JSON conversion error quotes the
+#: value) at a byte count, inside a Chinese character: the Python binding then raises
+#: UnicodeDecodeError instead of the DuckDB error.
+QUERY_ERRORS = (duckdb.Error, UnicodeDecodeError)
+
+
 def _error_text(e: BaseException) -> str:
+    if isinstance(e, UnicodeDecodeError):
+        return ("the query failed; DuckDB's message was cut inside a character and cannot be "
+                "read / 规则执行出错(错误信息被截断, 无法解码)")
     return (str(e).strip().splitlines() or [type(e).__name__])[0][:500]
 
 
@@ -476,13 +485,13 @@ def run_scan(
             for i, o in enumerate(outcomes):
                 _fill(o, folded, i)
             districts = _district_scores(folded.districts)
-        except duckdb.Error:
+        except QUERY_ERRORS:
             for o in outcomes:
                 try:
                     one = _scan(con, ds, [o.rule], sample_limit)
                     rows = one.rows
                     _fill(o, one, 0)
-                except duckdb.Error as e:
+                except QUERY_ERRORS as e:
                     o.error = _error_text(e)
             good = [o.rule for o in outcomes if o.error is None]
             sql = build_scan_sql(ds, good, sample_limit) if good else ""

@@ -251,3 +251,20 @@ def test_samples_are_the_same_with_and_without_a_uniqueness_window(
     assert whens == ["2024-01-02", None, "1999-09-09"]
     dup = outcome(windowed, "uniqueness:pid")
     assert (dup.failed, [(s["pid"], s["_row"]) for s in dup.samples]) == (1, [("p1", "1")])
+
+
+def test_a_rule_whose_error_message_cannot_be_decoded_fails_alone(lake: DuckDBLake) -> None:
+    """DuckDB cuts a JSON conversion error's quoted value at a byte count, inside a Chinese
+    character; the binding then raises UnicodeDecodeError, which must still land on the
+    rule, not end the scan."""
+    value = '{"b": "' + "张" * 40 + '"}'
+    lake.write_arrow("raw", "notes", pa.table({"_cb_row": [0, 1], "pid": ["a", "b"],
+                                              "note": [value, value]}))
+    standards.install_lake_macros(lake)
+    ds = DatasetInfo("test.notes", "gongan", "raw", "notes",
+                     (FIELDS[0], FieldInfo("note")), primary_key=("pid",), row_order="_cb_row")
+    rules = [r.completeness(FieldInfo("note")),
+             r.custom("json", "CAST(CAST(note AS JSON) AS STRUCT(a VARCHAR)) IS NULL")]
+    result = engine.run_scan(lake, ds, rules)
+    assert outcome(result, "completeness:note").error is None
+    assert "无法解码" in (outcome(result, "custom:sql:json").error or "")
