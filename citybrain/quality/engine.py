@@ -193,9 +193,24 @@ def _reason_inputs(ds: DatasetInfo, rules: list[Rule]) -> list[str]:
     return list(dict.fromkeys(columns))
 
 
+def _order(ds: DatasetInfo) -> str:
+    """The delivery-order column a sample is kept by (a constant when there is none)."""
+    return quote_ident(ds.row_order) if ds.row_order else "0"
+
+
 def _row_struct(columns: list[str], order: str) -> str:
     fields = [f"'{c.replace(chr(39), chr(39) * 2)}': {quote_ident(c)}" for c in columns]
     return "{" + ", ".join([*fields, f"'_row': {order}"]) + "}"
+
+
+def _sample_struct(ds: DatasetInfo, rules: list[Rule]) -> str:
+    """The sample row of a failing row: what the rules that need no window report of it."""
+    return _row_struct(_reason_inputs(ds, [r for r in rules if not r.unique_by]), _order(ds))
+
+
+def _dataset_level(rules: list[Rule]) -> list[tuple[int, str]]:
+    """(rule index, the column its threshold is compared with) of the dataset-level rules."""
+    return [(i, r.columns[-1][0]) for i, r in enumerate(rules) if r.newest_before and r.columns]
 
 
 def _mask_count(rules: list[Rule]) -> int:
@@ -234,8 +249,7 @@ def build_scan_sql(
     keys = _window_keys(rules)
     masks = range(_mask_count(rules))
     late = [i for i, r in enumerate(rules) if r.unique_by]
-    early = [r for r in rules if not r.unique_by]
-    order = quote_ident(ds.row_order) if ds.row_order else "0"
+    order = _order(ds)
 
     applies = ", ".join(f"({r.applies}) AS _a{i}" for i, r in enumerate(rules))
     flagged = [_mask(_bits(rules, keys, "applies", k), f"_ma{k}") for k in masks]
@@ -245,9 +259,8 @@ def build_scan_sql(
     )
 
     kept = [*groups, *(f"_ma{k}" for k in masks), *(f"_mp{k}" for k in masks)]
-    for i, r in enumerate(rules):
-        if r.newest_before and r.columns:
-            kept += [f"_a{i}", r.columns[-1][0]]
+    for i, value in _dataset_level(rules):
+        kept += [f"_a{i}", value]
     kept += [f"_a{i}" for i in late]
     kept += [quote_ident(c) for i in late for c in _sample_columns(ds, rules[i])]
     kept += [quote_ident(c) for cols, _ in keys for c in cols]
@@ -256,7 +269,7 @@ def build_scan_sql(
     failing = " OR ".join(f"_mp{k} <> 0" for k in masks)
     as_json = bool(late and row_type)
     if sample_limit:
-        row = _row_struct(_reason_inputs(ds, early), order)
+        row = _sample_struct(ds, rules)
         row = f"to_json({row})" if as_json else row
         kept.append(f"CASE WHEN {failing} THEN {row} END AS {'_sj' if as_json else '_s'}")
     source = f"(SELECT {', '.join(dict.fromkeys(kept))} FROM {source}) AS _tn"
@@ -273,13 +286,11 @@ def build_scan_sql(
 
     groups += [f"_ma{k}" for k in masks] + [f"_mf{k}" for k in masks]
     parts = [*groups, "count(*) AS _rows"]
-    for i, r in enumerate(rules):
-        if r.newest_before and r.columns:  # dataset-level: rows reaching the threshold, newest
-            value = r.columns[-1][0]
-            parts.append(
-                f"CAST(count_if(_a{i} AND {value} >= ({r.newest_before})) AS BIGINT) AS _nr{i}"
-            )
-            parts.append(f"max(CASE WHEN _a{i} THEN {value} END) AS _nv{i}")
+    for i, value in _dataset_level(rules):  # rows reaching the threshold, the newest value
+        parts.append(
+            f"CAST(count_if(_a{i} AND {value} >= ({rules[i].newest_before})) AS BIGINT) AS _nr{i}"
+        )
+        parts.append(f"max(CASE WHEN _a{i} THEN {value} END) AS _nv{i}")
     # A bounded list of failing rows per outcome group, kept by the aggregate itself
     # (min_by(row, order, n)), so sampling costs no second pass.
     limit = int(sample_limit)
@@ -429,8 +440,7 @@ def _row_type(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule]
         size = con.execute(f"SELECT count(*) FROM {_target(ds)}").fetchall()[0][0]
     if size < JSON_WINDOW_ROWS:
         return None  # a small table's window is cheap; binding the row type is not
-    row = _row_struct(_reason_inputs(ds, [r for r in rules if not r.unique_by]),
-                      quote_ident(ds.row_order) if ds.row_order else "0")
+    row = _sample_struct(ds, rules)
     kind = str(con.sql(f"SELECT {row} FROM {_source(ds, rules, windows=False)}").types[0])
     # JSON cannot carry these back (DuckDB cannot read BIT from JSON): keep the struct
     return None if re.search(r"\bBIT\b|\bUNION\(", kind) else kind
