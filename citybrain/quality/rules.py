@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from citybrain.standards import service as standards
 from citybrain.store.lake import quote_ident
@@ -378,15 +378,11 @@ def unique_rows(columns: tuple[str, ...]) -> Rule:
     """Every row whose key occurs more than once fails (all copies, as Great Expectations'
     ``expect_column_values_to_be_unique`` counts them; :func:`uniqueness` counts only the
     copies after the first, which is what a department has to delete)."""
-    name = "+".join(columns)
-    return Rule(
-        f"uniqueness:all:{name}",
-        "uniqueness",
-        name,
-        f"{name} 不得重复(含首条) / must be unique (every copy)",
-        "_dup_{i} > 1",
-        applies=" AND ".join(f"NOT {_blank(_q(c))}" for c in columns),
-        unique_by=columns,
+    rule = uniqueness(columns)
+    return replace(
+        rule,
+        key=f"uniqueness:all:{rule.field}",
+        description=f"{rule.field} 不得重复(含首条) / must be unique (every copy)",
         unique_all=True,
     )
 
