@@ -51,6 +51,10 @@ class MatchResult:
 
     mentions: pa.Table  # features + profile_id, cluster, reason
     stats: dict[str, Any] = field(default_factory=dict)
+    #: one row per profile (``profile_id``, ``cluster``) and each mention's row in it: what
+    #: is decided per profile is taken to the mentions by position, not joined back
+    profiles: pa.Table | None = None
+    profile_of: np.ndarray | None = None
 
 
 def _default_db_api() -> Any:
@@ -612,7 +616,9 @@ def match(
             "scored_pairs": pairs.num_rows,
             "clusters": len(np.unique(cluster)),
         }
-        return MatchResult(out, stats)
+        profiles = pa.table({"profile_id": prof2.column("profile_id"),
+                             "cluster": assigned.column("cluster")})
+        return MatchResult(out, stats, profiles, profile_of)
     finally:
         con.close()
 

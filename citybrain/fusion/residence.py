@@ -55,8 +55,11 @@ def homes(con: duckdb.DuckDBPyConnection, table: str, rules: Rules, buildings: p
     con.register("_d", districts.select(["code", "name"]))
     con.execute(f"""
       CREATE OR REPLACE TEMP TABLE _ev AS
-      -- one vote per person, dataset and building: a duplicated row is not a second witness
-      SELECT m.person_id, m.building_id, arg_max(m.addr_norm, m.record_day) AS addr_norm,
+      -- one vote per person, dataset and building: a duplicated row is not a second witness;
+      -- ties between spellings of one address go to the newest, then the greatest, so the
+      -- result does not depend on the order of the mentions
+      SELECT m.person_id, m.building_id,
+             arg_max(m.addr_norm, (COALESCE(m.record_day, ''), m.addr_norm)) AS addr_norm,
              max(m.record_day) AS record_day, max(COALESCE(w.w, 1.0)) AS w,
              any_value(b.district_code) AS district_code
       FROM {table} m LEFT JOIN _w w USING (dataset) JOIN _b b USING (building_id)
@@ -106,7 +109,7 @@ def homes(con: duckdb.DuckDBPyConnection, table: str, rules: Rules, buildings: p
       WITH cand AS (
         SELECT h.hh, e.building_id, any_value(e.district_code) AS district_code,
                sum(e.w) AS score, max(e.record_day) AS last_day,
-               arg_max(e.addr_norm, e.w) AS address
+               arg_max(e.addr_norm, (e.w, COALESCE(e.record_day, ''), e.addr_norm)) AS address
         FROM _ev e JOIN _hh2 h USING (person_id) GROUP BY ALL
       ), dist AS (
         SELECT h.hh, pd.district, count(*) AS n FROM _pd pd JOIN _hh2 h USING (person_id)
