@@ -11,7 +11,9 @@
    every profile and predicts on those a rule can pair with an unanchored one.
 4. Each unanchored group joins the anchored group it scores best against (above the
    threshold) — never two, so a damaged record cannot chain two people (twins) together;
-   unanchored groups that attach nowhere are clustered among themselves.
+   one that scores above it against none but matches an unanchored group that did, follows
+   that group (one step); unanchored groups that attach nowhere are clustered among
+   themselves.
 
 Splink runs through its ``DatabaseAPI`` abstraction: DuckDB by default, Spark by passing a
 ``SparkAPI`` (``db_api_factory``); nothing here speaks a backend's dialect directly.
@@ -525,13 +527,25 @@ def _assign(
       GROUP BY ALL
     """)
     con.unregister("_pairs")
-    # unanchored → its best anchored group
+    # unanchored → its best anchored group; an unanchored group that matches none but
+    # matches one that attached follows it (a pupil's guardian listed at two addresses with
+    # one phone: one record names the parent's flat, the other only the phone they share),
+    # as strong as the weaker of the two links
     attach = con.execute("""
       WITH e AS (
         SELECT da AS f, db AS a, w FROM gedge WHERE NOT aa AND ab
         UNION ALL SELECT db, da, w FROM gedge WHERE NOT ab AND aa
+      ), direct AS (
+        SELECT f, arg_max(a, w) AS a, max(w) AS w FROM e GROUP BY f
+      ), free AS (
+        SELECT da AS f, db AS g, w FROM gedge WHERE NOT aa AND NOT ab
+        UNION ALL SELECT db, da, w FROM gedge WHERE NOT aa AND NOT ab
       )
-      SELECT f, arg_max(a, w) AS a, max(w) AS w FROM e GROUP BY f
+      SELECT f, a, w FROM direct
+      UNION ALL
+      SELECT h.f, arg_max(d.a, least(h.w, d.w)), max(least(h.w, d.w))
+      FROM free h JOIN direct d ON d.f = h.g
+      WHERE h.f NOT IN (SELECT f FROM direct) GROUP BY h.f
     """).fetchnumpy()
     con.register("_attach", pa.table({"f": pa.array(attach["f"], pa.int64())}))
     free = con.execute("""

@@ -189,3 +189,24 @@ def test_clusters_do_not_depend_on_the_input_row_order() -> None:
     random.Random(11).shuffle(shuffled)
     assert groups(rows) == groups(shuffled)
     assert frozenset({"a", "b", "c"}) in groups(rows)
+
+
+def test_a_record_follows_the_unanchored_record_it_matches_to_its_person() -> None:
+    # a guardian listed twice with one phone: once at the parent's flat, once at another
+    # address; only the first matches the parent's ID-bearing record, the second matches the
+    # first (name + phone) and follows it instead of being counted as a second person
+    idn = _check("37020319800506391")
+    guardian = {"source": "jiaoyu", "birth_date": None, "sex": None, "id_number": None,
+                "name": "赵明远", "phone": "13905321234"}
+    # other guardians with phones: a phone shared by two records is then the rare thing it is
+    others = [{**guardian, "record_id": f"o{i}", "name": f"钱{GIVEN[i % 20]}{GIVEN[i // 20]}",
+               "phone": f"1380532{i:04d}", "address": f"市南区山东路{i}号1号楼101室"}
+              for i in range(200)]
+    res = _link([*others,
+        {**BASE, "record_id": "hukou", "name": "赵明远", "id_number": idn},
+        {**guardian, "record_id": "g1", "address": BASE["address"]},
+        {**guardian, "record_id": "g2", "address": "崂山区松岭路3号1号楼2单元501室"},
+    ])
+    assert res["g1"][0] == res["hukou"][0]
+    assert res["g2"][0] == res["hukou"][0]
+    assert res["g2"][1] is None
