@@ -169,16 +169,18 @@ def _deterministic(
 # --------------------------------------------------------------------------- Splink model
 
 
-#: Exact-match levels of the person model whose u is counted rather than sampled:
-#: (comparison, column, column whose null makes the comparison null)
-COUNTED_U = (("name", "name_s", "name_s"), ("address", "room_key", "building_id"),
-             ("phone", "phone_n", "phone_n"))
+#: Levels of the person model whose u is counted rather than sampled: (level, column the
+#: pair agrees on, column whose null makes the comparison null, column whose agreement an
+#: earlier level of the comparison already took). A homophone is a pair with the same
+#: reading and different characters.
+COUNTED_U = (("name", "name_s", "name_s", None), ("homophone", "name_py", "name_s", "name_s"),
+             ("address", "room_key", "building_id", None), ("phone", "phone_n", "phone_n", None))
 
 
 def _counted_u(con: duckdb.DuckDBPyConnection, table: pa.Table) -> dict[str, float]:
     """u of each :data:`COUNTED_U` level: the share of pairs of profiles, among those the
-    comparison is not null for, that hold the same value — what random sampling estimates,
-    counted exactly from the value frequencies.
+    comparison is not null for, that agree on the level's column and not on an earlier
+    level's — what random sampling estimates, counted exactly from the value frequencies.
 
     A city of a million people has 2.4M usable profiles; among a few hundred thousand random
     pairs not one shares a full name, a flat or a phone, and Splink then falls back to a
@@ -188,15 +190,20 @@ def _counted_u(con: duckdb.DuckDBPyConnection, table: pa.Table) -> dict[str, flo
     con.register("_u", table)
     try:
         out = {}
-        for comparison, column, present in COUNTED_U:
+        def agreeing(column: str, present: str) -> str:
+            return (f"(SELECT COALESCE(sum(c * (c - 1)), 0) FROM (SELECT count(*) AS c "
+                    f"FROM _u WHERE {column} IS NOT NULL AND {present} IS NOT NULL "
+                    f"GROUP BY {column}))")
+
+        for level, column, present, taken in COUNTED_U:
+            minus = agreeing(taken, present) if taken else "0"
             shared, n = con.execute(f"""
-              SELECT (SELECT sum(c * (c - 1)) FROM (SELECT count(*) AS c FROM _u
-                      WHERE {column} IS NOT NULL GROUP BY {column})),
+              SELECT {agreeing(column, present)} - {minus},
                      (SELECT count(*) FROM _u WHERE {present} IS NOT NULL)
             """).fetchall()[0]
             pairs = float(n) * (float(n) - 1)
             if pairs > 0:
-                out[comparison] = max(float(shared or 0), 1.0) / pairs
+                out[level] = max(float(shared or 0), 1.0) / pairs
         return out
     finally:
         con.unregister("_u")
@@ -207,8 +214,8 @@ def _person_settings(prior: float, counted_u: dict[str, float] | None = None) ->
     import splink.comparison_library as cl
     from splink import SettingsCreator
 
-    def u_of(comparison: str) -> dict[str, Any]:
-        u = (counted_u or {}).get(comparison)
+    def u_of(level: str) -> dict[str, Any]:
+        u = (counted_u or {}).get(level)
         return {} if u is None else {"u_probability": u, "fix_u_probability": True}
 
     both_ids = "(id17_l IS NOT NULL AND id17_r IS NOT NULL AND id17_l = id17_r)"
@@ -222,7 +229,7 @@ def _person_settings(prior: float, counted_u: dict[str, float] | None = None) ->
              "tf_adjustment_column": "surname", "tf_adjustment_weight": 1.0,
              "m_probability": 0.9, "fix_m_probability": True, **u_of("name")},
             {"sql_condition": "name_py_l = name_py_r", "label_for_charts": "homophone",
-             "m_probability": 0.03, "fix_m_probability": True},
+             "m_probability": 0.03, "fix_m_probability": True, **u_of("homophone")},
             cll.ArrayIntersectLevel("name_pys", 1).configure(
                 label_for_charts="shared reading of a heteronym (多音字)", m_probability=0.01,
                 fix_m_probability=True),

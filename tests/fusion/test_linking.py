@@ -62,6 +62,19 @@ def test_homophone_pair_matches() -> None:
     assert res["a"][0] == res["b"][0]
 
 
+def test_homophone_at_the_same_flat_matches_without_a_birth_date() -> None:
+    # a pupil's guardian (name, flat, phone; no ID, no birth date) written with a homophone
+    # of the parent's name: the reading and the flat carry it, as rare as each is by count
+    idn = _check("37020319780122142")
+    res = _link([
+        {**BASE, "record_id": "hukou", "name": "孟琳悦", "id_number": idn, "sex": "女",
+         "birth_date": "19780122"},
+        {"record_id": "guardian", "source": "jiaoyu", "name": "孟琳月",
+         "address": BASE["address"], "phone": "14711810682"},
+    ])
+    assert res["guardian"][0] == res["hukou"][0]
+
+
 def test_traditional_pair_matches() -> None:
     idn = _check("37020319800506371")
     res = _link([
@@ -147,20 +160,24 @@ def test_missing_record_id_is_rejected() -> None:
 
 
 def test_exact_match_u_is_counted_from_value_frequencies() -> None:
-    """u of "same name / flat / phone" is the share of profile pairs holding the same value
-    (among pairs the comparison is not null for): at city scale random sampling sees none."""
+    """u of "same name / homophone / flat / phone" is the share of profile pairs holding the
+    same value (among pairs the comparison is not null for): at city scale random sampling
+    sees none."""
     import duckdb
 
     from citybrain.fusion import matching
 
     profiles = pa.table({
-        "name_s": ["王伟", "王伟", "王伟", "李娜", None],
-        "building_id": ["B1", "B1", "B2", None, "B3"],
-        "room_key": ["B1|1|101", "B1|1|101", None, None, "B3|1|1"],
-        "phone_n": ["13800000000", None, None, None, None],
+        "name_s": ["王伟", "王伟", "王伟", "李娜", None, "汪伟"],
+        "name_py": ["wang wei", "wang wei", "wang wei", "li na", None, "wang wei"],
+        "building_id": ["B1", "B1", "B2", None, "B3", None],
+        "room_key": ["B1|1|101", "B1|1|101", None, None, "B3|1|1", None],
+        "phone_n": ["13800000000", None, None, None, None, None],
     })
     u = matching._counted_u(duckdb.connect(), profiles)
-    assert u["name"] == 6 / (4 * 3)  # 王伟 three times: 6 ordered pairs of 12
+    assert u["name"] == 6 / (5 * 4)  # 王伟 three times: 6 ordered pairs of 20
+    # same reading, other characters: 12 ordered pairs read "wang wei", 6 of them 王伟 = 王伟
+    assert u["homophone"] == 6 / (5 * 4)
     assert u["address"] == 2 / (4 * 3)  # one shared flat among 4 profiles with a building
     assert "phone" not in u  # a single phone: no pair to count
 
