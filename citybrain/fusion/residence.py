@@ -138,4 +138,6 @@ def homes(con: duckdb.DuckDBPyConnection, table: str, rules: Rules, buildings: p
     """, params=[d_weight]).to_arrow_table()
     for name in ("_w", "_b", "_d", "_hh"):
         con.unregister(name)
+    for name in ("_ev", "_pd", "_hh2"):
+        con.execute(f"DROP TABLE {name}")
     return out

@@ -194,12 +194,14 @@ def _fuse(lake: Any, kind: str, box: list[pa.Table], rules: extract.Rules, run_i
         con.unregister("ids")
         unlinked = mentions.num_rows - mentions.column("unlinked_reason").null_count
         lake.write_arrow(ZONE, f"{kind}_mentions", mentions)
-        records = golden.golden(con, "mentions", kind, rules, id_col)
+        records = golden.golden(con, mentions, kind, rules, id_col)
         if kind == "person":
             con.register("gold", records)
             res = golden.residency(con, "mentions", rules)
             con.register("res", res)
             home = residence.homes(con, "mentions", rules, geo["buildings"], geo["districts"])
+            con.unregister("mentions")
+            del mentions  # the golden record is all that is left to build
             con.register("home", home)
             records = con.sql("""
               SELECT gold.*, res.dead, res.death_date, res.moved_away, res.active,

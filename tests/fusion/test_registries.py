@@ -107,12 +107,11 @@ def test_survivorship_ranking_is_configurable(built) -> None:
     rules = extract.load_rules()
     rules.raw["survivorship"]["person"]["name"] = ["ziranziyuan.property_register"]
     lake, _ = built
-    con = duckdb.connect()
-    con.register("mentions", lake.query(
+    mentions = lake.query(
         "SELECT * FROM registry.person_mentions WHERE person_id IN (SELECT person_id FROM "
         "registry.persons WHERE list_contains(datasets, 'ziranziyuan.property_register') "
-        "ORDER BY person_id LIMIT 20)"))
-    out = golden.golden(con, "mentions", "person", rules, "person_id").to_pylist()
+        "ORDER BY person_id LIMIT 20)")
+    out = golden.golden(duckdb.connect(), mentions, "person", rules, "person_id").to_pylist()
     assert all(r["name_source"]["dataset"] == "ziranziyuan.property_register" for r in out)
 
 
