@@ -51,6 +51,14 @@ STATUS = ["正常", "迁出", "死亡", "注销"]
 RELATION = ["户主", "配偶", "子", "女", "父母", "其他"]
 SEXES = ["男", "女"]
 DATE_FORMATS = ["%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d"]
+#: the 100 commonest surnames, most common first, and 136 common given-name characters
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+            "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙"
+            "史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂华玉兰萍红鹏辉波宁建国斌林志海峰亮成"
+         "龙飞浩博文轩宇晨然子涵欣怡梓萱雨佳琪思雅婷晶慧颖悦琳玲月雪梅倩莉凤洁琴云莲真燕彩春菊"
+         "淑惠珠翠巧美荣素嘉琼勤珍贞娣璐琦妍秋珊莎锦青婉娴瑾露瑶丹蓉君蕊薇梦岚馨韵冰爽羽希凝晓"
+         "欢枫芸菲寒伊亚宜可舒影")
 
 FIELDS = (
     FieldInfo("户号", "code"),
@@ -112,9 +120,13 @@ def generate(con: duckdb.DuckDBPyConnection, rows: int) -> None:
             'H' || lpad((i // 3)::VARCHAR, 10, '0') AS 户号,
             CASE WHEN i % 967 = 6 THEN 'P' || lpad((i - 1)::VARCHAR, 10, '0')
                  ELSE 'P' || lpad(i::VARCHAR, 10, '0') END AS 人员编号,
+            -- a city's spread of names: common surnames first, one or two given characters
             CASE WHEN i % 953 = 7 THEN '張'
-                 ELSE (['张','王','李','赵','刘','陈'])[1 + hsh(i * 3) % 6] END
-                || (['伟','芳','娜','敏','静','磊','洋','勇'])[1 + hsh(i * 5) % 8] AS 姓名,
+                 ELSE substr(?, 1 + CAST(floor(100 * pow((hsh(i * 3) % 10007) / 10007.0, 2))
+                                         AS INTEGER), 1) END
+                || substr(?, 1 + hsh(i * 5) % 136, 1)
+                || CASE WHEN hsh(i * 37) % 5 = 0 THEN '' ELSE substr(?, 1 + hsh(i * 41) % 136, 1)
+                   END AS 姓名,
             CASE WHEN (seq % 2 = 1) <> (i % 971 = 5) THEN '男' ELSE '女' END AS 性别,
             CASE WHEN i % 983 = 3 THEN NULL
                  WHEN i % 997 = 1 THEN substr(idc, 1, 17) ||
@@ -128,10 +140,18 @@ def generate(con: duckdb.DuckDBPyConnection, rows: int) -> None:
                  ELSE strftime(birth, '%Y-%m-%d') END AS 出生日期,
             CASE WHEN i % 929 = 11 THEN '表亲' ELSE (['户主','配偶','子','女'])[1 + i % 3] END
                 AS 与户主关系,
-            (['市南区','市北区','李沧区','崂山区'])[1 + hsh(i * 11) % 4]
-                || (['香港中路','延安三路','书院路','松岭路'])[1 + hsh(i * 17) % 4]
-                || CASE WHEN i % 911 = 13 THEN '' ELSE ((hsh(i) % 200) + 1)::VARCHAR || '号' END
-                || ((hsh(i * 19) % 9) + 1)::VARCHAR || '单元' AS 户籍地址,
+            -- one address per household (户号 = i // 3), as a register holds them
+            (['市南区','市北区','李沧区','崂山区','黄岛区','城阳区','即墨区','胶州市','平度市',
+              '莱西市'])[1 + hsh(i // 3 * 11) % 10]
+                || (['香港中路','延安三路','书院路','松岭路','山东路','辽阳西路','重庆南路',
+                     '长江中路','黑龙江路','金水路','合肥路','宁夏路','福州南路','南京路',
+                     '台东一路','四流南路','海尔路','株洲路','深圳路','镇江路','威海路',
+                     '江西路','太平角一路','劲松七路'])[1 + hsh(i // 3 * 17) % 24]
+                || CASE WHEN i % 911 = 13 THEN ''
+                        ELSE ((hsh(i // 3) % 500) + 1)::VARCHAR || '号' END
+                || ((hsh(i // 3 * 19) % 9) + 1)::VARCHAR || '单元'
+                || ((hsh(i // 3 * 43) % 30) + 1)::VARCHAR
+                || lpad(((hsh(i // 3 * 47) % 4) + 1)::VARCHAR, 2, '0') || '室' AS 户籍地址,
             CASE WHEN i % 13 = 0 THEN NULL
                  WHEN i % 947 = 8 THEN '1' || lpad((hsh(i) % 1000000000)::VARCHAR, 9, '0')
                  ELSE '1' || (['3','5','8'])[1 + i % 3]
@@ -149,7 +169,7 @@ def generate(con: duckdb.DuckDBPyConnection, rows: int) -> None:
                 AS 人员状态
         FROM d JOIN uscc_pool ON uscc_pool.k = hsh(d.i * 31) % 5000
         """,
-        [rows],
+        [rows, SURNAMES, GIVEN, GIVEN],
     )
 
 
