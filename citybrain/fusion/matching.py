@@ -52,11 +52,11 @@ class MatchResult:
     """Cluster of every mention (``mention_cluster``) and how it was reached."""
 
     mentions: pa.Table  # features + profile_id, cluster, reason
-    stats: dict[str, Any] = field(default_factory=dict)
     #: one row per profile (``profile_id``, ``cluster``) and each mention's row in it: what
     #: is decided per profile is taken to the mentions by position, not joined back
-    profiles: pa.Table | None = None
-    profile_of: np.ndarray | None = None
+    profiles: pa.Table
+    profile_of: np.ndarray
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 def _default_db_api() -> Any:
@@ -639,7 +639,7 @@ def match(
         }
         profiles = pa.table({"profile_id": prof2.column("profile_id"),
                              "cluster": assigned.column("cluster")})
-        return MatchResult(out, stats, profiles, profile_of)
+        return MatchResult(out, profiles, profile_of, stats)
     finally:
         con.close()
 

@@ -255,6 +255,10 @@ def test_amount_admin_name_address_code() -> None:
             # 周军伟 garbled, '?' for the broken byte: 啗 is a traditional form, but the
             # bopomofo and the '?' are no name characters at all, so it is garbling
             "鍛ㄥ啗浼?": "bad_chars",
+            # real names whose first two characters read like the start of garbling
+            # (瑾 E8 AA, 峰 B7 E5): the third character of a garbled run is missing
+            "王瑾峰": None,
+            "李璐翠": None,
             "": "empty",
         },
     )
@@ -265,6 +269,8 @@ def test_amount_admin_name_address_code() -> None:
             "崂山区松岭路": "no_house_number",
             "嶗山區松嶺路12號": "traditional_chars",
             "崂山区松岭路１２号": "not_normalized",
+            "崂山区瑾峰路3号": None,
+            "崂山区松岭路12号".encode().decode("gbk", "replace"): "bad_chars",
         },
     )
     assert_cases("code", {"A-001": None, "A 001": "not_normalized", None: "empty"})
@@ -273,8 +279,9 @@ def test_amount_admin_name_address_code() -> None:
 
 
 # names and addresses from pieces: plain hanzi, a house number, a middle dot, traditional
-# forms, a full-width digit and space, a GBK-read UTF-8 pair (鍛ㄥ), the replacement character
-PIECES = "松岭路 12号 张三 · A 嶗 區 １ 鍛ㄥ 鍛 \ufffd ?".split() + [" ", "\u3000"]
+# forms, a full-width digit and space, GBK-read UTF-8 (鍛ㄥ啗: 周军 garbled; its first two
+# characters alone, and 瑾峰, a real pair that starts like it), the replacement character
+PIECES = "松岭路 12号 张三 · A 嶗 區 １ 鍛ㄥ啗 鍛ㄥ 瑾峰 鍛 \ufffd ?".split() + [" ", "\u3000"]
 TEXT = st.lists(st.sampled_from(PIECES), max_size=5).map("".join)
 
 
