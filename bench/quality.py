@@ -353,7 +353,7 @@ def gx_suite():  # type: ignore[no-untyped-def]
 
     name_re = (
         f"^(?!.*({sql._mojibake_pattern()}))(?!.*[{sql._traditional_chars()}])"
-        f"[{sql._gb2312_hanzi()}·A-Za-z0-9()（）\\- ]*$"
+        f"[{sql.NAME_HANZI}·A-Za-z0-9()（）\\- ]*$"
     )
     addr_re = (
         f"^(?!.*({sql._mojibake_pattern()}))(?!.*[{sql._traditional_chars()}])"

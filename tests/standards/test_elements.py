@@ -259,6 +259,13 @@ def test_amount_admin_name_address_code() -> None:
             # (瑾 E8 AA, 峰 B7 E5): the third character of a garbled run is missing
             "王瑾峰": None,
             "李璐翠": None,
+            # 规范汉字 outside GB 2312, common in young people's names, and one outside the BMP
+            "王玥": None,
+            "张喆": None,
+            "李堃": None,
+            "刘祎": None,
+            "赵𬌗": None,
+            "王ㄥ": "bad_chars",
             "": "empty",
         },
     )
@@ -293,7 +300,7 @@ def ref_text_reason(code: str, v: str) -> str | None:
     if re.search(sql._mojibake_pattern(), v):
         return "bad_chars"
     if code == "name":
-        allowed = sql._gb2312_hanzi() + sql._traditional_chars() + "·A-Za-z0-9()（）\\- "
+        allowed = sql.NAME_HANZI + "·A-Za-z0-9()（）\\- "
         if re.search(f"[^{allowed}]", v):
             return "bad_chars"
         return "traditional_chars" if re.search(trad, v) else None
