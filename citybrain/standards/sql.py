@@ -23,7 +23,7 @@ import duckdb
 from citybrain.standards import regions
 
 #: Bump when any macro changes; the lake reinstalls when its marker differs.
-VERSION = 29
+VERSION = 30
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -342,7 +342,10 @@ def macro_statements() -> list[str]:
         "  AND std_half(trim(CAST(v AS VARCHAR))) = CAST(v AS VARCHAR) THEN NULL "
         "WHEN std_landline_r0(std_landline_fmt(std_phone_clean(v))) IS NULL "
         "  THEN 'not_normalized' ELSE 'bad_format' END",
+        # a valid number keeps its form (an extension, 0532-88886666-123, has no other)
         f"{m} std_landline_norm(v) AS CASE "
+        "WHEN std_landline_r0(std_half(trim(CAST(v AS VARCHAR)))) IS NULL "
+        "THEN std_half(trim(CAST(v AS VARCHAR))) "
         "WHEN std_landline_r0(std_landline_fmt(std_phone_clean(v))) IS NULL "
         "THEN std_landline_fmt(std_phone_clean(v)) ELSE NULL END",
         f"{m} std_phone_reason(v) AS CASE WHEN std_mobile_reason(v) IS NULL THEN NULL "

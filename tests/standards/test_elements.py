@@ -209,6 +209,9 @@ def test_phone_cases() -> None:
     assert norm == ["13800138000"]
     norm = elements.check_array("landline", ["053288886666"]).column("normalized").to_pylist()
     assert norm == ["0532-88886666"]
+    # a valid number is its own normal form, an extension included
+    checked = elements.check_array("phone", ["0532-88886666-123"]).to_pylist()[0]
+    assert checked["valid"] and checked["normalized"] == "0532-88886666-123"
 
 
 def test_date_cases() -> None:
@@ -429,3 +432,29 @@ def test_date_fast_path_agrees_with_the_format_list(values) -> None:
         "SELECT v, std_date_fast(v), std_date_slow(v) FROM unnest(?::VARCHAR[]) AS t(v)", [values]
     ).fetchall()
     assert [(v, fast) for v, fast, slow in rows if fast is not None and fast != slow] == []
+
+
+#: values a department sends, each element's valid ones in several spellings
+SPELLINGS = {
+    "phone": ["0532-88886666", "0532-88886666-123", "053288886666", "(0532)88886666",
+              "13912345678", "+86 139 1234 5678", "139-1234-5678", "0532-8888666"],
+    "mobile": ["13912345678", "+8613912345678", "139 1234 5678"],
+    "landline": ["0532-88886666", "0532-88886666-8", "0532 88886666"],
+    "date": ["2024年5月6日", "2024-5-6", "20240506", "2024/05/06 12:30:00", "2024.5.6"],
+    "amount": ["1,200.50", "1200", "１２００", "0"],
+    "address": ["市南区香港中路10号", "市南区香港中路10-1号", "市南区香港中路十号",
+                "山东省青岛市市南区香港中路10号3号楼2单元501室"],
+    "name": ["王玥", "欧阳娜娜", "买买提·艾力", "王瑾峰"],
+    "admin_code": ["370202", "370205"],
+    "code": ["A-001", "A 001"],
+}
+
+
+@pytest.mark.parametrize("code", sorted(SPELLINGS))
+def test_a_valid_value_has_a_normal_form(code: str) -> None:
+    """What passes (or only needs normalising) always comes with the value to store."""
+    rows = elements.check_array(code, SPELLINGS[code]).to_pylist()
+    for row in rows:
+        if row["valid"] or row["reason"] == "not_normalized":
+            assert row["normalized"] is not None, row
+    assert any(row["valid"] for row in rows)
