@@ -25,11 +25,15 @@ _NUMERAL_RUN = re.compile(r"([零〇一二两三四五六七八九十百千]+)(?
 _TAIL = re.compile(
     r"^(?P<street>.*?(?:街道|镇|乡))?"
     r"(?P<road>.+?(?:大道|路|街|巷|弄))?"
-    r"(?:(?P<number>\d+)号)?"
-    r"(?:(?P<building>\d+)(?:号楼|栋|幢|座|楼))?"
-    r"(?:(?P<unit>\d+)单元)?"
+    r"(?:(?P<number>\d+)号院?)?"
+    # building-unit-room also as 2-3-2901, the way residents write it
+    r"(?:(?P<building>\d+)(?:号楼|栋|幢|座|楼|-(?=\d)))?"
+    r"(?:(?P<unit>\d+)(?:单元|-(?=\d)))?"
     r"(?:(?P<room>\d+)(?:室|户)?)?$"
 )
+#: what follows a division name when the name is the start of a road's: 大连西路, 南京路,
+#: 重庆南路, 黑龙江路 (Qingdao names its roads after China's cities and provinces)
+_ROAD_REST = re.compile(r"[东西南北中]*[一二三四五六七八九十\d]*(?:大道|路|街|巷|弄)")
 
 
 @lru_cache(maxsize=1)
@@ -110,8 +114,11 @@ def _divisions(texts: Sequence[str]) -> list[tuple[str | None, ...]]:
     return out
 
 
-def _strip_divisions(s: str, names: Iterable[str | None]) -> str:
-    """The text after the division names it starts with (short forms included).
+def _strip_divisions(s: str, names: Iterable[str | None]) -> str | None:
+    """The text after the division names it starts with (short forms included); ``None``
+    when it starts with none of them (cnloc guessed them from elsewhere in the text: 宁夏路
+    is no 宁夏回族自治区) or when a name found there is the start of a road's name instead
+    (大连西路 is a road in Qingdao, not 大连 + 西路): the text then names no division.
 
     Divisions are a prefix written province → city → county; a name is taken only where the
     previous one ended, so a road that contains one (浮山东街 and 太行山东路 hold 山东) is
@@ -123,9 +130,12 @@ def _strip_divisions(s: str, names: Iterable[str | None]) -> str:
             continue
         for candidate in (name, name[:-1] if len(name) > 2 else name):
             if s.startswith(candidate, end):
+                if _ROAD_REST.match(s, end + len(candidate)):
+                    return None
                 end += len(candidate)
                 break
-    return s[end:]
+    start = 2 if s.startswith("中国") else 0
+    return s[end:] if end > start else None
 
 
 def parse_many(texts: Sequence[str | None]) -> list[ParsedAddress | None]:
@@ -136,6 +146,8 @@ def parse_many(texts: Sequence[str | None]) -> list[ParsedAddress | None]:
     parsed: dict[str, ParsedAddress] = {}
     for raw, norm, (prov, city, county, code) in zip(distinct, normalized, divisions, strict=True):
         rest = _strip_divisions(norm, (prov, city, county))
+        if rest is None:  # no division named, or the "division" starts a road's name
+            rest, prov, city, county, code = norm, None, None, None, None
         m = _TAIL.match(rest)
         parts = m.groupdict() if m else {}
         parsed[raw] = ParsedAddress(

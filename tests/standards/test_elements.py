@@ -378,6 +378,35 @@ def test_a_road_that_contains_a_division_name_is_not_cut_at_it() -> None:
         assert p.building is not None
 
 
+def test_a_road_named_after_a_city_or_province_is_a_road() -> None:
+    """Qingdao names its roads after China's cities and provinces: without a district in
+    front, 大连西路 was read as 辽宁省大连市 + 西路 and 南京路 as 南京市 with no road, so such
+    an address matched no building."""
+    for text, road in (
+        ("大连西路2号2号楼3单元2901室", "大连西路"),
+        ("南京路8号", "南京路"),
+        ("重庆南路10号1号楼", "重庆南路"),
+        ("黑龙江南路5号", "黑龙江南路"),
+        ("宁夏路5号", "宁夏路"),
+        ("青岛市南京路8号", "南京路"),
+    ):
+        p = address.parse(text)
+        assert p.road == road, (text, p)
+        assert p.province in (None, "山东省") and p.city in (None, "青岛市"), (text, p)
+    p = address.parse("李沧区大连西路2号2号楼")
+    assert (p.district_code, p.road) == ("370213", "大连西路")
+
+
+def test_building_unit_room_with_dashes_and_a_courtyard() -> None:
+    index = address.BuildingIndex([("B1", "李沧区大连西路2号2号楼")])
+    for text in ("李沧区大连西路2号2-3-2901", "李沧区大连西路2号院2号楼3单元2901室",
+                 "大连西路2号2号楼3单元2901室"):
+        p = address.parse(text)
+        assert index.match(p)[0] == "B1", (text, p)
+    p = address.parse("李沧区大连西路2号2-3-2901")
+    assert (p.building, p.unit, p.room) == ("2", "3", "2901")
+
+
 def test_validate_file_jsonl(tmp_path) -> None:
     import io
 
