@@ -24,7 +24,8 @@ _CN_DIGITS = str.maketrans("零〇一二两三四五六七八九", "001223456789
 _NUMERAL_RUN = re.compile(r"([零〇一二两三四五六七八九十百千]+)(?=号|栋|幢|座|单元|室|层|户)")
 _TAIL = re.compile(
     r"^(?P<street>.*?(?:街道|镇|乡))?"
-    r"(?P<road>.+?(?:大道|路|街|巷|弄))?"
+    # a village (村) stands where a road would: 蓝村镇前屯村123号
+    r"(?P<road>.+?(?:大道|路|街|巷|弄|村))?"
     r"(?:(?P<number>\d+)号院?)?"
     # building-unit-room also as 2-3-2901, the way residents write it
     r"(?:(?P<building>\d+)(?:号楼|栋|幢|座|楼|-(?=\d)))?"

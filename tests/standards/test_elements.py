@@ -407,6 +407,15 @@ def test_building_unit_room_with_dashes_and_a_courtyard() -> None:
     assert (p.building, p.unit, p.room) == ("2", "3", "2901")
 
 
+def test_a_village_stands_where_a_road_would() -> None:
+    p = address.parse("即墨区蓝村镇前屯村123号")
+    assert (p.district_code, p.street, p.road, p.number) == ("370215", "蓝村镇", "前屯村", "123")
+    index = address.BuildingIndex([("V1", "即墨区蓝村镇前屯村123号")])
+    assert index.match(p) == ("V1", "exact")
+    # 李村 is a place in 李沧区, and 李村路 a road: the road keeps its whole name
+    assert address.parse("李沧区李村路5号").road == "李村路"
+
+
 def test_validate_file_jsonl(tmp_path) -> None:
     import io
 
