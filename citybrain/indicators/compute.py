@@ -24,7 +24,7 @@ from citybrain.indicators.definitions import (
     ServiceSource,
 )
 from citybrain.indicators.errors import SourceUnavailable
-from citybrain.store.lake import qualified, quote_ident
+from citybrain.store.lake import QUERY_ERRORS, qualified, query_error_text, quote_ident
 from citybrain.store.runtime import Stores
 
 Key = tuple[str, str]  # (dim, dim_value): ("city", "") or ("district", "370202")
@@ -168,8 +168,10 @@ def evaluate(definition: IndicatorDef, ctx: Context) -> Result:
             values = _eval_source(source, ctx, by_district)
     except SourceUnavailable as e:
         return Result(definition.code, {}, "unavailable", e.message_en)
-    except (duckdb.Error, CityBrainError) as e:
+    except CityBrainError as e:
         return Result(definition.code, {}, "error", f"{type(e).__name__}: {str(e).splitlines()[0]}")
+    except QUERY_ERRORS as e:  # one broken definition fails alone
+        return Result(definition.code, {}, "error", f"{type(e).__name__}: {query_error_text(e)}")
     values.setdefault(CITY, None)
     return Result(definition.code, values)
 

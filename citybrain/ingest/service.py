@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,7 +31,7 @@ from citybrain.ingest.errors import JobInvalid, JobNotFound, RunNotFound
 from citybrain.ingest.models import IngestJob, IngestRun
 from citybrain.ingest.schemas import JobCreate, JobUpdate
 from citybrain.logs import mask_pii
-from citybrain.store.lake import DuckDBLake, qualified
+from citybrain.store.lake import QUERY_ERRORS, DuckDBLake, qualified, query_error_text
 from citybrain.store.ops import session_scope
 from citybrain.store.runtime import Stores
 
@@ -249,10 +248,10 @@ def run_job(
         result = ld.Loader(stores.lake, tmp).load(spec, run_id, progress, connector)
     except CityBrainError as e:
         error = (e.code, e.message_en, e.message_zh)
-    except duckdb.Error as e:
+    except QUERY_ERRORS as e:
         error = (
             "lake_error",
-            f"the lake refused the load: {_first_line(e)}",
+            f"the lake refused the load: {query_error_text(e)}",
             "数据湖写入失败,已回滚,原有数据不变",
         )
     except Exception as e:  # recorded, so one bad source cannot stop a batch of loads

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from citybrain.quality.rules import DatasetInfo, Rule, district_sql
-from citybrain.store.lake import DuckDBLake, quote_ident
+from citybrain.store.lake import QUERY_ERRORS, DuckDBLake, query_error_text, quote_ident
 
 SAMPLE_LIMIT = 5
 
@@ -397,17 +397,11 @@ def _sample_row(ds: DatasetInfo, rule: Rule, row: dict[str, Any]) -> dict[str, A
     return {k: (None if v is None else str(v)) for k, v in out.items()}
 
 
-#: What a failing rule raises. DuckDB cuts some messages (a JSON conversion error quotes the
-#: value) at a byte count, inside a Chinese character: the Python binding then raises
-#: UnicodeDecodeError instead of the DuckDB error.
-QUERY_ERRORS = (duckdb.Error, UnicodeDecodeError)
-
-
 def _error_text(e: BaseException) -> str:
     if isinstance(e, UnicodeDecodeError):
-        return ("the query failed; DuckDB's message was cut inside a character and cannot be "
-                "read / 规则执行出错(错误信息被截断, 无法解码)")
-    return (str(e).strip().splitlines() or [type(e).__name__])[0][:500]
+        return ("the rule's query failed; DuckDB's message was cut inside a character and "
+                "cannot be read / 规则执行出错(错误信息被截断, 无法解码)")
+    return query_error_text(e)
 
 
 #: Below this many rows the sample row passes the uniqueness window as a struct: the JSON

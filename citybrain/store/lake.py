@@ -22,6 +22,19 @@ from citybrain.errors import InvalidInput, StoreUnavailable
 
 ZONES: tuple[str, ...] = ("raw", "curated", "registry")
 
+#: What a failing query over the lake raises. DuckDB cuts some messages (a JSON conversion
+#: error quotes the value) at a byte count, inside a Chinese character: the Python binding
+#: then raises UnicodeDecodeError instead of the DuckDB error.
+QUERY_ERRORS: tuple[type[Exception], ...] = (duckdb.Error, UnicodeDecodeError)
+
+
+def query_error_text(e: BaseException) -> str:
+    """The first line of a failed query's message, or a note that it cannot be read."""
+    if isinstance(e, UnicodeDecodeError):
+        return ("the query failed; DuckDB's message was cut inside a character and cannot be "
+                "read / 查询出错(错误信息被截断, 无法解码)")
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:500]
+
 
 def quote_ident(name: str) -> str:
     """Quote an SQL identifier; the one place identifiers enter SQL text."""

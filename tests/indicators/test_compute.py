@@ -95,6 +95,18 @@ LIBRARY = Library.model_validate(
                 "direction": "neutral",
                 "source": {"kind": "lake", "table": "curated.people", "value": "sum(no_such_col)"},
             },
+            {
+                # DuckDB cuts this error's quoted value inside a Chinese character: the
+                # binding raises UnicodeDecodeError, not a DuckDB error
+                "code": "UNDECODABLE_ERROR",
+                "name_zh": "错误信息无法解码",
+                "name_en": "Undecodable error",
+                "family": "数据治理",
+                "iso37120": "Governance",
+                "direction": "neutral",
+                "source": {"kind": "lake", "table": "curated.notes",
+                           "value": "count(CAST(CAST(note AS JSON) AS STRUCT(a VARCHAR)))"},
+            },
         ]
     }
 )
@@ -121,6 +133,7 @@ def stores(settings: Settings) -> Stores:
     stores.lake.write_arrow(
         "curated", "firms", pa.table({"addr": ["市南区a", "市南区b", "市南区c", "市北区d"]})
     )
+    stores.lake.write_arrow("curated", "notes", pa.table({"note": ['{"b": "' + "张" * 40 + '"}']}))
     yield stores
     stores.close()
 
@@ -147,6 +160,9 @@ def test_compute_values_by_city_and_district(stores: Stores) -> None:
     assert firms[CITY] == pytest.approx(0.8)
     assert results["MISSING_TABLE"].status == "unavailable"
     assert results["BAD_SQL"].status == "error" and "no_such_col" in results["BAD_SQL"].note
+    # one indicator whose error cannot even be read fails alone; the others were computed
+    assert results["UNDECODABLE_ERROR"].status == "error"
+    assert "无法解码" in results["UNDECODABLE_ERROR"].note
 
 
 def test_values_are_stored_and_recomputing_replaces_them(stores: Stores) -> None:
@@ -170,7 +186,8 @@ def test_checkup_writes_html_and_pdf_and_compares(stores: Stores, tmp_path: Path
     # OLD_SHARE city 75% → score (75-50)/(0-50) clamps to 0: a problem with its evidence.
     problem = next(p for p in second.summary["problems"] if p["code"] == "OLD_SHARE")
     assert problem["score"] == 0.0 and problem["evidence"]["worst_districts"]
-    assert {u["code"] for u in second.summary["unavailable"]} == {"MISSING_TABLE", "BAD_SQL"}
+    assert {u["code"] for u in second.summary["unavailable"]} == {
+        "MISSING_TABLE", "BAD_SQL", "UNDECODABLE_ERROR"}
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("Chromium is needed for the PDF report: apt-get install chromium")
     pdf = Path(second.pdf_path)
