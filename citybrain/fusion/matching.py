@@ -175,6 +175,28 @@ def _deterministic(
 #: reading and different characters.
 COUNTED_U = (("name", "name_s", "name_s", None), ("homophone", "name_py", "name_s", "name_s"),
              ("address", "room_key", "building_id", None), ("phone", "phone_n", "phone_n", None))
+#: The most a counted u may be. A small file is no sample of a population: in a CSV of three
+#: records two of which share a phone, the count says a random pair shares a phone with
+#: probability 1, and two records with the same name, birth date, sex and phone stayed apart.
+#: In a city the commonest full name is a few per mille of its people and a phone or a flat
+#: is a household's: these ceilings sit above any population's value and below a small
+#: file's artefacts (at demo and city scale the counts are 10-1000x lower and stand).
+U_CEILING = {"name": 1e-3, "homophone": 1e-3, "address": 1e-3, "phone": 1e-4}
+
+#: Below this many usable profiles the input is too small to learn u from (a random pair
+#: agreeing on a birth date has u ~5e-5: a few hundred thousand pairs show one); the person
+#: model then takes a city's u, measured on the demo city (20,000 people, 191k records), for
+#: every level. Three records, two of them the same person by name, birth date and phone,
+#: used to stay apart: sampled u of birth date and sex were 1.0.
+SMALL_INPUT = 2000
+TYPICAL_U = {
+    "name": 4.2e-5, "homophone": 9.1e-6, "heteronym": 1e-4, "one_char": 1.4e-3,
+    "surname": 0.028, "name_else": 0.97,
+    "birth": 4.8e-5, "birth_swapped": 1.9e-5, "birth_one_digit": 1.4e-3, "birth_else": 0.9986,
+    "sex": 0.5, "sex_else": 0.5,
+    "address": 1.2e-4, "building": 5.6e-3, "address_else": 0.994,
+    "phone": 2.3e-5, "phone_else": 0.99998,
+}
 
 
 def _counted_u(con: duckdb.DuckDBPyConnection, table: pa.Table) -> dict[str, float]:
@@ -203,7 +225,7 @@ def _counted_u(con: duckdb.DuckDBPyConnection, table: pa.Table) -> dict[str, flo
             """).fetchall()[0]
             pairs = float(n) * (float(n) - 1)
             if pairs > 0:
-                out[level] = max(float(shared or 0), 1.0) / pairs
+                out[level] = min(max(float(shared or 0), 1.0) / pairs, U_CEILING[level])
         return out
     finally:
         con.unregister("_u")
@@ -232,13 +254,16 @@ def _person_settings(prior: float, counted_u: dict[str, float] | None = None) ->
              "m_probability": 0.03, "fix_m_probability": True, **u_of("homophone")},
             cll.ArrayIntersectLevel("name_pys", 1).configure(
                 label_for_charts="shared reading of a heteronym (多音字)", m_probability=0.01,
-                fix_m_probability=True),
+                fix_m_probability=True, **u_of("heteronym")),
             cll.LevenshteinLevel("name_s", 1).configure(label_for_charts="one character off",
                                                         m_probability=0.03,
-                                                        fix_m_probability=True),
+                                                        fix_m_probability=True,
+                                                        **u_of("one_char")),
             cll.ExactMatchLevel("surname").configure(label_for_charts="same surname only",
-                                                     m_probability=0.02, fix_m_probability=True),
-            cll.ElseLevel().configure(m_probability=0.01, fix_m_probability=True),
+                                                     m_probability=0.02, fix_m_probability=True,
+                                                     **u_of("surname")),
+            cll.ElseLevel().configure(m_probability=0.01, fix_m_probability=True,
+                                      **u_of("name_else")),
         ],
     )
     id_cmp = cl.CustomComparison(
@@ -268,19 +293,21 @@ def _person_settings(prior: float, counted_u: dict[str, float] | None = None) ->
             {"sql_condition": f"birth_l IS NULL OR birth_r IS NULL OR {both_ids}",
              "label_for_charts": "null or implied by the ID", "is_null_level": True},
             # m fixed: label pairs share an ID body, so their birth dates are never compared
-            cll.ExactMatchLevel("birth").configure(m_probability=0.95, fix_m_probability=True),
+            cll.ExactMatchLevel("birth").configure(m_probability=0.95, fix_m_probability=True,
+                                                   **u_of("birth")),
             {"sql_condition": "substr(birth_l, 1, 4) = substr(birth_r, 1, 4) AND "
                               "substr(birth_l, 6, 2) = substr(birth_r, 9, 2) AND "
                               "substr(birth_l, 9, 2) = substr(birth_r, 6, 2)",
              "label_for_charts": "day and month swapped", "m_probability": 0.02,
-             "fix_m_probability": True},
+             "fix_m_probability": True, **u_of("birth_swapped")},
             # dates as yyyy-mm-dd: one substitution apart ⇒ same first or last 5 characters
             {"sql_condition": "CASE WHEN left(birth_l, 5) = left(birth_r, 5) OR "
                               "right(birth_l, 5) = right(birth_r, 5) "
                               "THEN levenshtein(birth_l, birth_r) <= 1 ELSE false END",
              "label_for_charts": "Levenshtein distance of birth <= 1",
-             "m_probability": 0.02, "fix_m_probability": True},
-            cll.ElseLevel().configure(m_probability=0.01, fix_m_probability=True),
+             "m_probability": 0.02, "fix_m_probability": True, **u_of("birth_one_digit")},
+            cll.ElseLevel().configure(m_probability=0.01, fix_m_probability=True,
+                                      **u_of("birth_else")),
         ],
     )
     sex = cl.CustomComparison(
@@ -288,8 +315,10 @@ def _person_settings(prior: float, counted_u: dict[str, float] | None = None) ->
         comparison_levels=[
             {"sql_condition": f"sex_eff_l IS NULL OR sex_eff_r IS NULL OR {both_ids}",
              "label_for_charts": "null or implied by the ID", "is_null_level": True},
-            cll.ExactMatchLevel("sex_eff").configure(m_probability=0.99, fix_m_probability=True),
-            cll.ElseLevel().configure(m_probability=0.01, fix_m_probability=True),
+            cll.ExactMatchLevel("sex_eff").configure(m_probability=0.99, fix_m_probability=True,
+                                                     **u_of("sex")),
+            cll.ElseLevel().configure(m_probability=0.01, fix_m_probability=True,
+                                      **u_of("sex_else")),
         ],
     )
     address = cl.CustomComparison(
@@ -302,8 +331,10 @@ def _person_settings(prior: float, counted_u: dict[str, float] | None = None) ->
                                                       **u_of("address")),
             cll.ExactMatchLevel("building_id").configure(label_for_charts="same building",
                                                          m_probability=0.1,
-                                                         fix_m_probability=True),
-            cll.ElseLevel().configure(m_probability=0.1, fix_m_probability=True),
+                                                         fix_m_probability=True,
+                                                         **u_of("building")),
+            cll.ElseLevel().configure(m_probability=0.1, fix_m_probability=True,
+                                      **u_of("address_else")),
         ],
     )
     phone = cl.CustomComparison(
@@ -312,7 +343,8 @@ def _person_settings(prior: float, counted_u: dict[str, float] | None = None) ->
             cll.NullLevel("phone_n"),
             cll.ExactMatchLevel("phone_n").configure(m_probability=0.85, fix_m_probability=True,
                                                      **u_of("phone")),
-            cll.ElseLevel().configure(m_probability=0.15, fix_m_probability=True),
+            cll.ElseLevel().configure(m_probability=0.15, fix_m_probability=True,
+                                      **u_of("phone_else")),
         ],
     )
     rules = _blocking("person")
@@ -445,8 +477,10 @@ def _score(
     n = table.num_rows
     prior = float(np.sum(sizes * (sizes - 1) / 2)) / (n * (n - 1) / 2) if n > 1 else 1e-6
     prior = min(max(prior, 1e-5), 0.5)
-    settings = (_person_settings(prior, _counted_u(con, table)) if kind == "person"
-                else _company_settings(prior))
+    # a small input takes a city's u for every level instead of learning it (SMALL_INPUT)
+    typical = kind == "person" and n < SMALL_INPUT
+    settings = (_person_settings(prior, TYPICAL_U if typical else _counted_u(con, table))
+                if kind == "person" else _company_settings(prior))
     db_api = (db_api_factory or _default_db_api)()
     sdf = db_api.register(table)
     # levels with m fixed by design are "untrained" to Splink: its notices are not ours to show
@@ -455,23 +489,25 @@ def _score(
     splink_log.setLevel(logging.ERROR)
     try:
         linker = Linker(sdf, settings, log_level=logging.ERROR)
-        _train(con, kind, linker, n)
+        _train(con, kind, linker, n, sample_u=not typical)
         return _predict(con, kind, linker, db_api, table)
     finally:
         splink_log.setLevel(level)
 
 
-def _train(con: duckdb.DuckDBPyConnection, kind: str, linker: Any, n: int) -> None:
-    """Train u (random pairs) and m (pairs sharing a valid ID) on every usable profile."""
+def _train(con: duckdb.DuckDBPyConnection, kind: str, linker: Any, n: int,
+           sample_u: bool = True) -> None:
+    """Train u (random pairs, unless every u is given) and m (pairs sharing a valid ID) on
+    every usable profile."""
     # 2.5e5 random pairs: on 1M records 1e6 pairs cost 0.3 s more for the same pairwise F1
     # (0.99888 against 0.99890), 2e6 twice as long again. Enough for the common levels; the
     # exact name, flat and phone levels are too rare for any affordable sample at city scale
     # and come counted (``_counted_u``)
     # one chunk: the early stop that chunks allow never comes here (the rare levels, such as a
     # shared heteronym reading, stay under Splink's 100 counts), and each chunk costs a pass
-    linker.training.estimate_u_using_random_sampling(max_pairs=min(2.5e5, max(1e5, n * 20)),
-                                                     num_chunks=1,
-                                                     seed=1)
+    if sample_u:
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=min(2.5e5, max(1e5, n * 20)), num_chunks=1, seed=1)
     label = "id_anchor" if kind == "person" else "uscc_anchor"
     n_labels = _one(con, f"SELECT count(*) - count(DISTINCT {label}) FROM prof2 "
                          f"WHERE {label} IS NOT NULL")
@@ -578,7 +614,9 @@ def _assign(
     a, fc = att[det], fc_of[det]
     attached = a >= 0
     probabilistic = attached | ((np.bincount(fc_of, minlength=n)[fc] > 1) & ~anchored)
-    deterministic = (np.bincount(det, minlength=n)[det] > 1) | anchored
+    # a profile of several mentions is records identical in every compared field
+    repeated = prof2.column("n_mentions").to_numpy() > 1
+    deterministic = (np.bincount(det, minlength=n)[det] > 1) | anchored | repeated
     how = np.where(probabilistic, 0, np.where(deterministic, 1, 2)).astype(np.int8)
     return pa.table({
         "cluster": pa.array(np.where(attached, a, fc)),

@@ -470,14 +470,27 @@ def link_table(table: pa.Table, kind: str,
     })
 
 
-def link_file(path: Path, kind: str, out: Path) -> dict[str, int]:
-    """Read a UTF-8 CSV, link it, write ``record_id, cluster_id, unlinked_reason``."""
+def _read_link_csv(path: Path, kind: str) -> pa.Table:
+    """The CSV in UTF-8 (with or without BOM), or else GB 18030 (⊇ GBK, GB 2312): what a
+    department's spreadsheet exports."""
+    convert = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in LINK_COLUMNS.get(kind, ())},
+        strings_can_be_null=True)
     try:
-        table = pacsv.read_csv(
-            path, convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in LINK_COLUMNS.get(kind, ())},
-                strings_can_be_null=True))
-    except (OSError, pa.ArrowInvalid) as e:
+        return pacsv.read_csv(path, convert_options=convert)
+    except pa.ArrowInvalid as e:
+        if "UTF8" not in str(e) and "UTF-8" not in str(e):
+            raise
+    return pacsv.read_csv(path, read_options=pacsv.ReadOptions(encoding="gb18030"),
+                          convert_options=convert)
+
+
+def link_file(path: Path, kind: str, out: Path) -> dict[str, int]:
+    """Read a CSV (UTF-8 or GB 18030), link it, write ``record_id, cluster_id,
+    unlinked_reason``."""
+    try:
+        table = _read_link_csv(path, kind)
+    except (OSError, pa.ArrowInvalid, UnicodeDecodeError) as e:
         raise FusionInputError(f"cannot read {path.name}: {e}", f"无法读取 {path.name}") from e
     result = link_table(table, kind)
     pacsv.write_csv(result, out)

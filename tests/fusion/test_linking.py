@@ -159,7 +159,7 @@ def test_missing_record_id_is_rejected() -> None:
     assert "record_id" in str(e.value)
 
 
-def test_exact_match_u_is_counted_from_value_frequencies() -> None:
+def test_exact_match_u_is_counted_from_value_frequencies(monkeypatch) -> None:
     """u of "same name / homophone / flat / phone" is the share of profile pairs holding the
     same value (among pairs the comparison is not null for): at city scale random sampling
     sees none."""
@@ -174,6 +174,9 @@ def test_exact_match_u_is_counted_from_value_frequencies() -> None:
         "room_key": ["B1|1|101", "B1|1|101", None, None, "B3|1|1", None],
         "phone_n": ["13800000000", None, None, None, None, None],
     })
+    # a file this small is no population: what it counts is capped (below)
+    assert matching._counted_u(duckdb.connect(), profiles)["name"] == matching.U_CEILING["name"]
+    monkeypatch.setattr(matching, "U_CEILING", dict.fromkeys(matching.U_CEILING, 1.0))
     u = matching._counted_u(duckdb.connect(), profiles)
     assert u["name"] == 6 / (5 * 4)  # 王伟 three times: 6 ordered pairs of 20
     # same reading, other characters: 12 ordered pairs read "wang wei", 6 of them 王伟 = 王伟
@@ -227,3 +230,35 @@ def test_a_record_follows_the_unanchored_record_it_matches_to_its_person() -> No
     assert res["g1"][0] == res["hukou"][0]
     assert res["g2"][0] == res["hukou"][0]
     assert res["g2"][1] is None
+
+
+def test_a_small_file_links_on_a_citys_u() -> None:
+    """Three records: too few to learn u from (sampled, birth date and sex agreed in every
+    pair: u = 1, no evidence), so a small input takes a city's u; the two records of one
+    person by name, birth date, sex and phone link, the name-only row stays alone."""
+    rows = [
+        {"record_id": "1", "source": "a", "name": "王玥", "birth_date": "19900101", "sex": "女",
+         "address": "市南区香港中路10号", "phone": "13912345678"},
+        {"record_id": "2", "source": "b", "name": "王玥", "birth_date": "1990-01-01", "sex": "女",
+         "address": "香港中路10号", "phone": "139-1234-5678"},
+        {"record_id": "3", "source": "c", "name": "张三"},
+        # same name and sex, nothing else shared: a namesake, not the same person
+        {"record_id": "4", "source": "c", "name": "王玥", "birth_date": "19950505", "sex": "女"},
+    ]
+    cols = service.LINK_COLUMNS["person"]
+    table = pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in cols})
+    out = {r["record_id"]: r for r in service.link_table(table, "person").to_pylist()}
+    assert out["1"]["cluster_id"] == out["2"]["cluster_id"]
+    assert out["3"]["unlinked_reason"] == "name_only"
+    assert out["4"]["cluster_id"] != out["1"]["cluster_id"]
+
+
+def test_link_file_reads_a_gbk_csv(tmp_path: Path) -> None:
+    """A department's spreadsheet export is GBK as often as UTF-8."""
+    text = ("record_id,source,name,birth_date,sex,phone\n"
+            "1,a,王玥,19900101,女,13912345678\n2,b,王玥,1990-01-01,女,13912345678\n")
+    src = tmp_path / "gbk.csv"
+    src.write_bytes(text.encode("gbk"))
+    out = tmp_path / "out.csv"
+    totals = service.link_file(src, "person", out)
+    assert totals == {"records": 2, "clusters": 1, "unlinked": 0}
