@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
 
@@ -134,7 +135,14 @@ def mentions(rules: Rules, kind: str, read: Reader) -> pa.Table:
                     cols[f] = pa.array([spec.constants[f]] * n, pa.string())
                 else:
                     cols[f] = _col(table, spec.columns.get(f), n)
-            parts.append(pa.table(cols))
+            part = pa.table(cols)
+            if spec.role != "subject":
+                # a row's other party (an insured person's employer, a pupil's guardian)
+                # exists only where the row names it: an empty employer is no employer, not a
+                # company (1,577 insured people without one were one phantom company)
+                part = part.filter(_names_something(part, [f for f in fields
+                                                           if f in spec.columns]))
+            parts.append(part)
     if not parts:
         return empty_mentions(kind)
     return pa.concat_tables(parts)
@@ -146,6 +154,15 @@ def empty_mentions(kind: str) -> pa.Table:
         len(names) - 4
     )
     return pa.table({n: pa.array([], t) for n, t in zip(names, types, strict=True)})
+
+
+def _names_something(part: pa.Table, fields: list[str]) -> pa.Array:
+    """Rows where at least one of ``fields`` holds more than whitespace."""
+    mask = pa.array([False] * part.num_rows)
+    for f in fields:
+        text = pc.utf8_trim_whitespace(part.column(f))
+        mask = pc.or_(mask, pc.fill_null(pc.greater(pc.utf8_length(text), 0), False))
+    return mask
 
 
 def _col(table: pa.Table, name: str | None, n: int) -> pa.Array:

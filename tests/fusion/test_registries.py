@@ -127,6 +127,20 @@ def test_company_links(built) -> None:
     assert any(p["relation"] == "legal_rep_of" for p in detail["people"])
 
 
+def test_an_empty_employer_is_no_company(demo_built) -> None:
+    """Insured people without an employer named none: no phantom company gathers them."""
+    empty = demo_built.query(
+        "SELECT count(*) AS n FROM registry.companies WHERE name IS NULL AND uscc IS NULL "
+        "AND legal_rep IS NULL AND address IS NULL").to_pylist()[0]["n"]
+    assert empty == 0
+    crowded = demo_built.query(
+        "SELECT max(n) AS n FROM (SELECT count(*) AS n FROM registry.person_company "
+        "WHERE relation = 'works_for' GROUP BY company_id)").to_pylist()[0]["n"]
+    insured = demo_built.query("SELECT count(*) AS n FROM registry.person_mentions "
+                               "WHERE dataset = 'renshe.si_insured'").to_pylist()[0]["n"]
+    assert crowded < insured / 20  # no company employs a twentieth of the insured
+
+
 def test_stable_ids_across_incremental_runs(fusion_city: Path, tmp_path: Path) -> None:
     city = tmp_path / "city"
     shutil.copytree(fusion_city, city)
