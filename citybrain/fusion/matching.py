@@ -359,21 +359,43 @@ def _person_settings(prior: float, counted_u: dict[str, float] | None = None) ->
     )
 
 
-def _company_settings(prior: float) -> Any:
+#: (m, u) of every level of the company model for an input too small to learn them from
+#: (SMALL_INPUT): u as the demo city measures them, m from what registers get wrong (a company
+#: moves, keeps its representative, answers its phone), where a small file has no pairs
+#: sharing a credit code to learn them on.
+TYPICAL_COMPANY = {
+    "name": (0.9, 1.6e-4), "name_one_char": (0.05, 4.5e-3), "name_jw": (0.03, 0.022),
+    "name_else": (0.02, 0.973),
+    "rep": (0.85, 1e-4), "rep_homophone": (0.03, 1e-5), "rep_else": (0.12, 0.9999),
+    "room": (0.6, 1.6e-4), "building": (0.2, 3.3e-3), "address_else": (0.2, 0.9966),
+    "phone": (0.7, 1e-5), "phone_else": (0.3, 0.99999),
+}
+
+
+def _company_settings(prior: float, fixed: dict[str, tuple[float, float]] | None = None) -> Any:
+    """The company model; ``fixed`` gives (m, u) of every level instead of training them."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator
+
+    def mu(level: str) -> dict[str, Any]:
+        if not fixed:
+            return {}
+        m, u = fixed[level]
+        return {"m_probability": m, "u_probability": u, "fix_m_probability": True,
+                "fix_u_probability": True}
+
+    def known(level: str, m: float) -> dict[str, Any]:  # m fixed by design, u learnt
+        return {"m_probability": m, "fix_m_probability": True, **mu(level)}
 
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_s"),
-            cll.ExactMatchLevel("name_s").configure(m_probability=0.9, fix_m_probability=True),
-            cll.LevenshteinLevel("name_s", 1).configure(m_probability=0.05,
-                                                        fix_m_probability=True),
-            cll.JaroWinklerLevel("name_s", 0.9).configure(m_probability=0.03,
-                                                          fix_m_probability=True),
-            cll.ElseLevel().configure(m_probability=0.02, fix_m_probability=True),
+            cll.ExactMatchLevel("name_s").configure(**known("name", 0.9)),
+            cll.LevenshteinLevel("name_s", 1).configure(**known("name_one_char", 0.05)),
+            cll.JaroWinklerLevel("name_s", 0.9).configure(**known("name_jw", 0.03)),
+            cll.ElseLevel().configure(**known("name_else", 0.02)),
         ],
     )
     uscc = cl.CustomComparison(
@@ -391,9 +413,10 @@ def _company_settings(prior: float) -> Any:
         output_column_name="legal_rep",
         comparison_levels=[
             cll.NullLevel("rep_s"),
-            cll.ExactMatchLevel("rep_s"),
-            {"sql_condition": "rep_py_l = rep_py_r", "label_for_charts": "homophone"},
-            cll.ElseLevel(),
+            cll.ExactMatchLevel("rep_s").configure(**mu("rep")),
+            {"sql_condition": "rep_py_l = rep_py_r", "label_for_charts": "homophone",
+             **mu("rep_homophone")},
+            cll.ElseLevel().configure(**mu("rep_else")),
         ],
     )
     address = cl.CustomComparison(
@@ -401,15 +424,23 @@ def _company_settings(prior: float) -> Any:
         comparison_levels=[
             {"sql_condition": "building_id_l IS NULL OR building_id_r IS NULL",
              "label_for_charts": "null", "is_null_level": True},
-            cll.ExactMatchLevel("room_key"),
-            cll.ExactMatchLevel("building_id"),
-            cll.ElseLevel(),
+            cll.ExactMatchLevel("room_key").configure(**mu("room")),
+            cll.ExactMatchLevel("building_id").configure(**mu("building")),
+            cll.ElseLevel().configure(**mu("address_else")),
+        ],
+    )
+    phone = cl.CustomComparison(
+        output_column_name="phone_n",
+        comparison_levels=[
+            cll.NullLevel("phone_n"),
+            cll.ExactMatchLevel("phone_n").configure(**mu("phone")),
+            cll.ElseLevel().configure(**mu("phone_else")),
         ],
     )
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="profile_id",
-        comparisons=[name, uscc, rep, address, cl.ExactMatch("phone_n")],
+        comparisons=[name, uscc, rep, address, phone],
         blocking_rules_to_generate_predictions=_blocking("company"),
         probability_two_random_records_match=prior,
         retain_intermediate_calculation_columns=False,
@@ -477,10 +508,12 @@ def _score(
     n = table.num_rows
     prior = float(np.sum(sizes * (sizes - 1) / 2)) / (n * (n - 1) / 2) if n > 1 else 1e-6
     prior = min(max(prior, 1e-5), 0.5)
-    # a small input takes a city's u for every level instead of learning it (SMALL_INPUT)
-    typical = kind == "person" and n < SMALL_INPUT
-    settings = (_person_settings(prior, TYPICAL_U if typical else _counted_u(con, table))
-                if kind == "person" else _company_settings(prior))
+    # a small input takes a city's u (and the company model's m) instead of learning them
+    typical = n < SMALL_INPUT
+    if kind == "person":
+        settings = _person_settings(prior, TYPICAL_U if typical else _counted_u(con, table))
+    else:
+        settings = _company_settings(prior, TYPICAL_COMPANY if typical else None)
     db_api = (db_api_factory or _default_db_api)()
     sdf = db_api.register(table)
     # levels with m fixed by design are "untrained" to Splink: its notices are not ours to show

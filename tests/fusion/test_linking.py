@@ -262,3 +262,23 @@ def test_link_file_reads_a_gbk_csv(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     totals = service.link_file(src, "person", out)
     assert totals == {"records": 2, "clusters": 1, "unlinked": 0}
+
+
+def test_a_small_company_file_links_on_typical_weights() -> None:
+    """Two registrations of one company without a credit code, same name and legal
+    representative, in a file of four: linked; another company with another name is not."""
+    haiqing, shanda = "青岛海晴信息技术有限公司", "青岛山达商务咨询有限公司"
+    machinery = "青岛山达机械制造有限公司"
+    rows = [
+        {"record_id": "1", "source": "a", "name": haiqing, "legal_rep": "杨超志",
+         "address": "黄岛区武昌路4号2号楼906室"},
+        {"record_id": "2", "source": "b", "name": haiqing, "legal_rep": "杨超志"},
+        {"record_id": "3", "source": "c", "name": shanda, "legal_rep": "余桂敏"},
+        {"record_id": "4", "source": "c", "name": machinery, "legal_rep": "杨超志"},
+    ]
+    cols = service.LINK_COLUMNS["company"]
+    table = pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in cols})
+    out = {r["record_id"]: r["cluster_id"]
+           for r in service.link_table(table, "company").to_pylist()}
+    assert out["1"] == out["2"]
+    assert len({out["1"], out["3"], out["4"]}) == 3
