@@ -11,6 +11,7 @@ of a million addresses with heavy repetition costs a few thousand parses.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -97,7 +98,10 @@ def _divisions(texts: Sequence[str]) -> list[tuple[str | None, ...]]:
         return []
     import cnloc
 
-    frame = cnloc.getlocation(list(texts), drop=["id", "year"])
+    with warnings.catch_warnings():
+        # cnloc's own pandas calls warn of a pandas deprecation on every call: not ours to show
+        warnings.filterwarnings("ignore", module="cnloc")
+        frame = cnloc.getlocation(list(texts), drop=["id", "year"])
     out = []
     for row in frame.itertuples(index=False):
         vals = row._asdict()
