@@ -5,6 +5,7 @@ Plain functions over Arrow and DuckDB; the API, the CLI and the quality domain c
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,9 +47,22 @@ def id_card_facts(value: str) -> dict[str, object]:
     return elements.id_card_facts(value)
 
 
-def _lines(path: Path) -> Iterator[list[str]]:
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) unless the first megabyte is not, then GB 18030 (⊇ GBK):
+    a department's text export is one or the other."""
+    head = path.read_bytes()[:1 << 20] if path.is_file() else b""
     try:
-        with path.open("r", encoding="utf-8-sig", errors="strict") as f:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _lines(path: Path) -> Iterator[list[str]]:
+    encoding = "utf-8-sig"
+    try:
+        encoding = _encoding(path)
+        with path.open("r", encoding=encoding, errors="strict") as f:
             batch: list[str] = []
             for line in f:
                 batch.append(line.rstrip("\r\n"))
@@ -59,8 +73,9 @@ def _lines(path: Path) -> Iterator[list[str]]:
                 yield batch
     except UnicodeDecodeError as e:
         raise StandardsInputError(
-            f"{path.name} is not UTF-8 text (byte {e.start})",
-            f"{path.name} 不是 UTF-8 文本(第 {e.start} 字节)",
+            f"{path.name} is neither UTF-8 nor GB 18030 text throughout (read as {encoding}; "
+            f"byte {e.start} of a line cannot be decoded)",
+            f"{path.name} 不是统一的 UTF-8 或 GB 18030 文本(按 {encoding} 读取时有无法解码的字节)",
         ) from e
     except FileNotFoundError as e:
         raise StandardsInputError(f"file not found: {path}", f"文件不存在:{path}") from e

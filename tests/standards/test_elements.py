@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from citybrain.simulate import identifiers as sim
 from citybrain.standards import address, elements, service, sql
-from citybrain.standards.errors import UnknownElement
+from citybrain.standards.errors import StandardsInputError, UnknownElement
 
 W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -434,6 +434,31 @@ def test_validate_file_jsonl(tmp_path) -> None:
         "reason": "legacy_15",
     }
     assert set(rows[0]) == {"value", "valid", "normalized", "reason"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "gb18030"])
+def test_validate_file_reads_utf8_and_gbk_exports(tmp_path, encoding: str) -> None:
+    import io
+
+    import orjson
+
+    f = tmp_path / "names.txt"
+    f.write_bytes("王玥\r\n張三\r\n\r\n欧阳娜娜\r\n".encode(encoding))
+    out = io.StringIO()
+    totals = service.validate_file("name", f, out)
+    rows = [orjson.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["value"] for r in rows] == ["王玥", "張三", None, "欧阳娜娜"]
+    assert [r["reason"] for r in rows] == [None, "traditional_chars", "empty", None]
+    assert totals == {"values": 4, "valid": 2, "invalid": 2}
+
+
+def test_validate_file_refuses_bytes_neither_encoding_reads(tmp_path) -> None:
+    import io
+
+    f = tmp_path / "mixed.txt"
+    f.write_bytes("王玥\n".encode("gbk") + b"\xff\xff\xff\n")
+    with pytest.raises(StandardsInputError, match="GB 18030"):
+        service.validate_file("name", f, io.StringIO())
 
 
 BLANKISH = ["", " ", "\t", "\n", "\u00a0", "\u2000", "\u3000", "\u3001", "!", "a", "张", "\ufffd"]
