@@ -181,7 +181,11 @@ COUNTED_U = (("name", "name_s", "name_s", None), ("homophone", "name_py", "name_
 #: In a city the commonest full name is a few per mille of its people and a phone or a flat
 #: is a household's: these ceilings sit above any population's value and below a small
 #: file's artefacts (at demo and city scale the counts are 10-1000x lower and stand).
-U_CEILING = {"name": 1e-3, "homophone": 1e-3, "address": 1e-3, "phone": 1e-4}
+U_CEILING = {"name": 1e-3, "homophone": 1e-3, "address": 1e-3, "phone": 1e-4,
+             "rep": 1e-3, "rep_homophone": 1e-3}
+#: The company model's counted levels: its legal representative is a person's name
+COMPANY_COUNTED_U = (("rep", "rep_s", "rep_s", None), ("rep_homophone", "rep_py", "rep_s", "rep_s"),
+                     ("phone", "phone_n", "phone_n", None))
 
 #: Below this many usable profiles the input is too small to learn u from (a random pair
 #: agreeing on a birth date has u ~5e-5: a few hundred thousand pairs show one); the person
@@ -199,7 +203,9 @@ TYPICAL_U = {
 }
 
 
-def _counted_u(con: duckdb.DuckDBPyConnection, table: pa.Table) -> dict[str, float]:
+def _counted_u(con: duckdb.DuckDBPyConnection, table: pa.Table,
+               levels: tuple[tuple[str, str, str, str | None], ...] = COUNTED_U
+               ) -> dict[str, float]:
     """u of each :data:`COUNTED_U` level: the share of pairs of profiles, among those the
     comparison is not null for, that agree on the level's column and not on an earlier
     level's — what random sampling estimates, counted exactly from the value frequencies.
@@ -217,7 +223,7 @@ def _counted_u(con: duckdb.DuckDBPyConnection, table: pa.Table) -> dict[str, flo
                     f"FROM _u WHERE {column} IS NOT NULL AND {present} IS NOT NULL "
                     f"GROUP BY {column}))")
 
-        for level, column, present, taken in COUNTED_U:
+        for level, column, present, taken in levels:
             minus = agreeing(taken, present) if taken else "0"
             shared, n = con.execute(f"""
               SELECT {agreeing(column, present)} - {minus},
@@ -372,30 +378,32 @@ TYPICAL_COMPANY = {
 }
 
 
-def _company_settings(prior: float, fixed: dict[str, tuple[float, float]] | None = None) -> Any:
-    """The company model; ``fixed`` gives (m, u) of every level instead of training them."""
+def _company_settings(prior: float, fixed_u: dict[str, float] | None = None) -> Any:
+    """The company model; ``fixed_u``: u of the levels it names (counted, or every level's
+    for a small input), the others learnt by sampling."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator
 
     def mu(level: str) -> dict[str, Any]:
-        if not fixed:
-            return {}
-        m, u = fixed[level]
-        return {"m_probability": m, "u_probability": u, "fix_m_probability": True,
-                "fix_u_probability": True}
+        """m fixed from domain knowledge (as in the person model: pairs sharing a credit code
+        rarely show every kind of variant, and the levels they never show stayed untrained);
+        u learnt, or fixed too for a small input."""
+        out: dict[str, Any] = {"m_probability": TYPICAL_COMPANY[level][0],
+                               "fix_m_probability": True}
+        if fixed_u and level in fixed_u:
+            out |= {"u_probability": fixed_u[level], "fix_u_probability": True}
+        return out
 
-    def known(level: str, m: float) -> dict[str, Any]:  # m fixed by design, u learnt
-        return {"m_probability": m, "fix_m_probability": True, **mu(level)}
 
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_s"),
-            cll.ExactMatchLevel("name_s").configure(**known("name", 0.9)),
-            cll.LevenshteinLevel("name_s", 1).configure(**known("name_one_char", 0.05)),
-            cll.JaroWinklerLevel("name_s", 0.9).configure(**known("name_jw", 0.03)),
-            cll.ElseLevel().configure(**known("name_else", 0.02)),
+            cll.ExactMatchLevel("name_s").configure(**mu("name")),
+            cll.LevenshteinLevel("name_s", 1).configure(**mu("name_one_char")),
+            cll.JaroWinklerLevel("name_s", 0.9).configure(**mu("name_jw")),
+            cll.ElseLevel().configure(**mu("name_else")),
         ],
     )
     uscc = cl.CustomComparison(
@@ -513,7 +521,9 @@ def _score(
     if kind == "person":
         settings = _person_settings(prior, TYPICAL_U if typical else _counted_u(con, table))
     else:
-        settings = _company_settings(prior, TYPICAL_COMPANY if typical else None)
+        settings = _company_settings(
+            prior, {k: u for k, (_, u) in TYPICAL_COMPANY.items()} if typical
+            else _counted_u(con, table, COMPANY_COUNTED_U))
     db_api = (db_api_factory or _default_db_api)()
     sdf = db_api.register(table)
     # levels with m fixed by design are "untrained" to Splink: its notices are not ours to show

@@ -282,3 +282,24 @@ def test_a_small_company_file_links_on_typical_weights() -> None:
            for r in service.link_table(table, "company").to_pylist()}
     assert out["1"] == out["2"]
     assert len({out["1"], out["3"], out["4"]}) == 3
+
+
+def test_company_model_counts_the_representatives_u_and_fixes_every_m() -> None:
+    """A legal representative is a person's name: its u is counted like the person model's
+    (random pairs never share one at scale), and no level of the model is left untrained."""
+    import duckdb
+
+    from citybrain.fusion import matching
+
+    profiles = pa.table({
+        "rep_s": ["杨超志"] * 2 + [f"代表{i}" for i in range(2000)],
+        "rep_py": ["yang chao zhi"] * 2 + [f"dai biao {i}" for i in range(2000)],
+        "phone_n": [None] * 2002,
+    })
+    u = matching._counted_u(duckdb.connect(), profiles, matching.COMPANY_COUNTED_U)
+    assert u["rep"] == 2 / (2002 * 2001)
+    settings = matching._company_settings(1e-4, u).get_settings("duckdb").as_dict()
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level"):
+                assert level.get("fix_m_probability"), (comparison["output_column_name"], level)
