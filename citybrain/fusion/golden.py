@@ -99,18 +99,21 @@ def golden(con: duckdb.DuckDBPyConnection, mentions: pa.Table, kind: str, rules:
         pos = agg.column(f"_p{i}")
         cols = dict.fromkeys(["dataset", "row", "run", "record_day",
                               *_columns(expr, mentions.column_names), *extra])
+        entities = pa.array(np.arange(agg.num_rows, dtype=np.int64))
         con.register("_won", mentions.select(list(cols)).take(pos).append_column(
-            "_hit", pc.is_valid(pos)))
+            "_hit", pc.is_valid(pos)).append_column("_k", entities))
         try:
-            # a projection keeps the row order: row k is entity k's winner (or none)
+            # a projection keeps the row order (checked): row k is entity k's winner or none
             won = con.sql(f"""
-              SELECT {expr} AS v, CASE WHEN _hit THEN {{'dataset': dataset, 'row': row,
+              SELECT _k, {expr} AS v, CASE WHEN _hit THEN {{'dataset': dataset, 'row': row,
                 'run': run, 'record_date': record_day}} END AS source
                 {"".join(f", {c}" for c in extra)}
               FROM _won
             """).to_arrow_table()
         finally:
             con.unregister("_won")
+        if not won.column("_k").equals(pa.chunked_array([entities])):
+            raise RuntimeError("golden values came back out of entity order")
         out = out.append_column(attr, won.column("v")).append_column(
             f"{attr}_source", won.column("source"))
         for c in extra:
