@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from citybrain import text_encoding
 from citybrain.fusion import extract, features, golden, matching, residence
 from citybrain.fusion.errors import EntityNotFound, FusionInputError, RegistryMissing
 from citybrain.store.lake import qualified
@@ -471,18 +472,19 @@ def link_table(table: pa.Table, kind: str,
 
 
 def _read_link_csv(path: Path, kind: str) -> pa.Table:
-    """The CSV in UTF-8 (with or without BOM), or else GB 18030 (⊇ GBK, GB 2312): what a
-    department's spreadsheet exports."""
-    convert = pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in LINK_COLUMNS.get(kind, ())},
-        strings_can_be_null=True)
-    try:
-        return pacsv.read_csv(path, convert_options=convert)
-    except pa.ArrowInvalid as e:
-        if "UTF8" not in str(e) and "UTF-8" not in str(e):
-            raise
-    return pacsv.read_csv(path, read_options=pacsv.ReadOptions(encoding="gb18030"),
-                          convert_options=convert)
+    """The CSV in UTF-8 (with or without BOM) or GB 18030 (⊇ GBK, GB 2312): what a
+    department's spreadsheet exports (``text_encoding.sniff`` decides)."""
+    encoding = text_encoding.sniff(path)
+    if encoding is None:
+        raise FusionInputError(f"{path.name} is neither UTF-8 nor GB 18030 text",
+                               f"{path.name} 既不是 UTF-8 也不是 GB 18030 文本")
+    # Arrow reads UTF-8 (and skips its BOM) natively; other encodings go through a codec
+    native = encoding in ("utf-8", "utf-8-sig")
+    return pacsv.read_csv(
+        path, read_options=pacsv.ReadOptions(encoding="utf8" if native else encoding),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in LINK_COLUMNS.get(kind, ())},
+            strings_can_be_null=True))
 
 
 def link_file(path: Path, kind: str, out: Path) -> dict[str, int]:

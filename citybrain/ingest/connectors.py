@@ -26,9 +26,9 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from citybrain import text_encoding
 from citybrain.ingest.errors import SourceError, SourceUnreachable
 
-SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 8 << 20
 BATCH_ROWS = 50_000
 ROW = "_cb_row"
@@ -82,40 +82,18 @@ def file_fingerprint(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-_ENCODING_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "utf8": "utf-8"}
-
-
 def detect_encoding(path: Path, declared: str | None = None) -> str:
-    """The encoding that decodes the file's first megabyte strictly.
-
-    Tries a byte-order mark, then the declared encoding, then UTF-8, then GB18030 (a superset of
-    GBK and GB2312, the usual encodings of Chinese government exports).
-    """
-    with path.open("rb") as f:
-        sample = f.read(SAMPLE_BYTES)
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    candidates = []
-    if declared:
-        candidates.append(_ENCODING_ALIASES.get(declared.lower(), declared.lower()))
-    candidates += ["utf-8", "gb18030"]
-    for encoding in dict.fromkeys(candidates):
-        try:
-            decoder = codecs.getincrementaldecoder(encoding)("strict")
-        except LookupError:
-            continue
-        try:
-            decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)
-            return encoding
-        except UnicodeDecodeError:
-            continue
+    """The encoding that decodes the file's first megabyte strictly (``text_encoding.sniff``:
+    a byte-order mark, the declared encoding, UTF-8, GB18030)."""
+    encoding = text_encoding.sniff(path, declared)
+    if encoding is not None:
+        return encoding
+    candidates = text_encoding.candidates(declared)
     raise SourceError(
         "encoding_unknown",
         f"cannot tell the text encoding of {path.name}: it is not valid "
-        f"{', '.join(dict.fromkeys(candidates))}; declare the encoding in the catalog entry",
-        f"无法识别 {path.name} 的字符编码(既非 {'、'.join(dict.fromkeys(candidates))}),"
+        f"{', '.join(candidates)}; declare the encoding in the catalog entry",
+        f"无法识别 {path.name} 的字符编码(既非 {'、'.join(candidates)}),"
         "请在目录条目中声明编码",
         path=str(path),
     )

@@ -5,13 +5,13 @@ Plain functions over Arrow and DuckDB; the API, the CLI and the quality domain c
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pyarrow as pa
 
+from citybrain import text_encoding
 from citybrain.standards import address, elements, sql
 from citybrain.standards.errors import StandardsInputError
 from citybrain.store.lake import DuckDBLake
@@ -47,21 +47,16 @@ def id_card_facts(value: str) -> dict[str, object]:
     return elements.id_card_facts(value)
 
 
-def _encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) unless the first megabyte is not, then GB 18030 (⊇ GBK):
-    a department's text export is one or the other."""
-    head = path.read_bytes()[:1 << 20] if path.is_file() else b""
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        return "gb18030"
-
-
 def _lines(path: Path) -> Iterator[list[str]]:
-    encoding = "utf-8-sig"
+    if not path.is_file():
+        raise StandardsInputError(f"file not found: {path}", f"文件不存在:{path}")
+    encoding = text_encoding.sniff(path)
+    if encoding is None:
+        raise StandardsInputError(
+            f"{path.name} is neither UTF-8 nor GB 18030 text",
+            f"{path.name} 既不是 UTF-8 也不是 GB 18030 文本",
+        )
     try:
-        encoding = _encoding(path)
         with path.open("r", encoding=encoding, errors="strict") as f:
             batch: list[str] = []
             for line in f:
@@ -73,12 +68,10 @@ def _lines(path: Path) -> Iterator[list[str]]:
                 yield batch
     except UnicodeDecodeError as e:
         raise StandardsInputError(
-            f"{path.name} is neither UTF-8 nor GB 18030 text throughout (read as {encoding}; "
-            f"byte {e.start} of a line cannot be decoded)",
-            f"{path.name} 不是统一的 UTF-8 或 GB 18030 文本(按 {encoding} 读取时有无法解码的字节)",
+            f"{path.name} changes encoding after its first megabyte (read as {encoding}; "
+            f"a line holds bytes that do not decode)",
+            f"{path.name} 在第一兆字节之后编码不一致(按 {encoding} 读取时有无法解码的字节)",
         ) from e
-    except FileNotFoundError as e:
-        raise StandardsInputError(f"file not found: {path}", f"文件不存在:{path}") from e
 
 
 def validate_file(element: str, path: Path, out, progress=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
