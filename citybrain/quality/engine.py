@@ -397,13 +397,6 @@ def _sample_row(ds: DatasetInfo, rule: Rule, row: dict[str, Any]) -> dict[str, A
     return {k: (None if v is None else str(v)) for k, v in out.items()}
 
 
-def _error_text(e: BaseException) -> str:
-    if isinstance(e, UnicodeDecodeError):
-        return ("the rule's query failed; DuckDB's message was cut inside a character and "
-                "cannot be read / 规则执行出错(错误信息被截断, 无法解码)")
-    return query_error_text(e)
-
-
 #: Below this many rows the sample row passes the uniqueness window as a struct: the JSON
 #: detour saves ~0.6 µs a row and costs a bind of the scan's source (10-25 ms).
 JSON_WINDOW_ROWS = 50_000
@@ -496,7 +489,7 @@ def run_scan(
                     rows = one.rows
                     _fill(o, one, 0)
                 except QUERY_ERRORS as e:
-                    o.error = _error_text(e)
+                    o.error = query_error_text(e)
             good = [o.rule for o in outcomes if o.error is None]
             sql = build_scan_sql(ds, good, sample_limit) if good else ""
     if rows == 0:
