@@ -532,29 +532,28 @@ def _score(
     splink_log.setLevel(logging.ERROR)
     try:
         linker = Linker(sdf, settings, log_level=logging.ERROR)
-        _train(con, kind, linker, n, sample_u=not typical)
+        _train(con, kind, linker, n)
         return _predict(con, kind, linker, db_api, table)
     finally:
         splink_log.setLevel(level)
 
 
-def _train(con: duckdb.DuckDBPyConnection, kind: str, linker: Any, n: int,
-           sample_u: bool = True) -> None:
-    """Train u (random pairs, unless every u is given) and m (pairs sharing a valid ID) on
-    every usable profile."""
+def _train(con: duckdb.DuckDBPyConnection, kind: str, linker: Any, n: int) -> None:
+    """Train u (random pairs) and m (pairs sharing a valid ID) on every usable profile,
+    where the model does not fix them."""
     # 2.5e5 random pairs: on 1M records 1e6 pairs cost 0.3 s more for the same pairwise F1
     # (0.99888 against 0.99890), 2e6 twice as long again. Enough for the common levels; the
     # exact name, flat and phone levels are too rare for any affordable sample at city scale
     # and come counted (``_counted_u``)
     # one chunk: the early stop that chunks allow never comes here (the rare levels, such as a
     # shared heteronym reading, stay under Splink's 100 counts), and each chunk costs a pass
-    if sample_u:
+    if not _all_fixed(linker, "u"):
         linker.training.estimate_u_using_random_sampling(
             max_pairs=min(2.5e5, max(1e5, n * 20)), num_chunks=1, seed=1)
     label = "id_anchor" if kind == "person" else "uscc_anchor"
     n_labels = _one(con, f"SELECT count(*) - count(DISTINCT {label}) FROM prof2 "
                          f"WHERE {label} IS NOT NULL")
-    if n_labels > 0 and not _m_all_fixed(linker):
+    if n_labels > 0 and not _all_fixed(linker, "m"):
         linker.training.estimate_m_from_label_column("det_label")
 
 
@@ -582,11 +581,12 @@ def _predict(
     return out.select(["profile_id_l", "profile_id_r", "match_probability", "match_weight"])
 
 
-def _m_all_fixed(linker: Any) -> bool:
-    """True when every non-null level fixes its m: training m would then be a pass over all
-    labelled pairs that changes nothing (the person model, a third of a second at 1M)."""
+def _all_fixed(linker: Any, probability: str) -> bool:
+    """True when every non-null level fixes its ``m`` or ``u``: training it would then be a
+    pass that changes nothing (m: over all labelled pairs, a third of a second at 1M; u:
+    over random pairs, for a small input given every u)."""
     model = linker.misc.save_model_to_json()
-    return all(level.get("is_null_level") or level.get("fix_m_probability")
+    return all(level.get("is_null_level") or level.get(f"fix_{probability}_probability")
                for c in model["comparisons"] for level in c["comparison_levels"])
 
 
