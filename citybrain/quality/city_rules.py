@@ -13,6 +13,10 @@ another source or the business process behind the data, so the stewards declare 
   another department holds for a member (户籍地址, 居住地址, 家庭住址) must be that home.
   Members are found by the household register's 户号. About half of the hukou rows of people
   who moved keep the old address; this is how such a row shows.
+* **One birth date per person** (出生日期以身份证号为准): where a person has many rows in one
+  dataset (a child's every dose), a row without a usable ID is matched to the person's other
+  rows by name, sex and place, and must carry the birth date their IDs give; a day and month
+  swapped on such a row shows nowhere else.
 * **Reporting lags and process rules** (时效): a birth certificate is issued within 30 days of
   the birth, a death is reported within 30 days, a residence permit is valid for exactly three
   years from issue, enterprise annual reports are due by 30 June of the following year,
@@ -113,6 +117,21 @@ HOMES = Homes(
         ("minzheng.subsidies", "address", "id_card"),
         ("jiaoyu.enrolment", "jtzz", "sfzjh"),
     ),
+)
+
+@dataclass(frozen=True)
+class Repeated:
+    """A dataset with many rows per person, whose rows without a usable ID are judged by the
+    birth date the person's other rows carry in their IDs."""
+
+    dataset: str
+    id_field: str
+    birth_field: str
+    person: tuple[str, ...]  # fields that together name one person within the dataset
+
+
+REPEATED = (
+    Repeated("weijian.vaccinations", "child_id", "birth_date", ("child_name", "sex", "clinic")),
 )
 
 #: (dataset, field) that may be empty although its data element usually must not be:
@@ -334,6 +353,41 @@ def home_rule(ds: DatasetInfo, field: str, key: str, homes_query: str) -> Rule:
     )
 
 
+def birth_by_records_rule(rep: Repeated) -> Rule:
+    """The birth date of a row without a usable ID equals the one the IDs of the person's
+    other rows in the dataset give (same name, sex and place).
+
+    Judged only where those IDs agree on one date: two children of one name, sex and
+    clinic born on different days are not told apart, so neither is judged. A window over
+    the person's rows, not a join: the dataset is read once.
+    """
+    q = r.quote_ident
+    checked, birth = r.id_check(rep.id_field), r.date_check(rep.birth_field)
+    usable = f"std_id_usable_r({checked[-1][0]})"
+    given = f"CASE WHEN {usable} THEN std_id_birth_raw(CAST({q(rep.id_field)} AS VARCHAR)) END"
+    person = ", ".join(f"trim(CAST({q(f)} AS VARCHAR))" for f in rep.person)
+    lo, hi = (f"_{m}_birth_by_ids_{r._slug(rep.birth_field)}" for m in ("lo", "hi"))
+    named = " AND ".join(f"NOT std_blank({q(f)})" for f in rep.person)
+    return Rule(
+        f"consistency:{rep.id_field}~{rep.birth_field}@same_person",
+        "consistency",
+        rep.birth_field,
+        f"无有效证件号的记录, {rep.birth_field} 与同一人({'、'.join(rep.person)}相同)其他记录的"
+        f"身份证号出生日期一致 / a row without a usable ID carries the birth date the IDs of "
+        "the same person's other rows give",
+        f"std_date_ymd_p({birth[0][0]}) <> {lo}",
+        applies=f"NOT {usable} AND {birth[-1][0]} IS NULL AND {lo} = {hi} AND {named}",
+        columns=(
+            *checked,
+            *birth,
+            (lo, f"min({given}) OVER (PARTITION BY {person})"),
+            (hi, f"max({given}) OVER (PARTITION BY {person})"),
+        ),
+        sample_columns=rep.person,
+        reason=f"strftime(make_date({lo} // 10000, {lo} // 100 % 100, {lo} % 100), '%Y-%m-%d')",
+    )
+
+
 def _present(catalog: dict[str, DatasetInfo], d: str, *fields: str) -> bool:
     return d in catalog and all(catalog[d].field(f) for f in fields)
 
@@ -391,6 +445,10 @@ def rules_for(
     for d, field, key in HOMES.checked:
         if d == ds.id and homes is not None and _present(catalog, d, field, key):
             out.append(home_rule(ds, field, key, homes))
+    for rep in REPEATED:
+        if rep.dataset == ds.id and _present(catalog, ds.id, rep.id_field, rep.birth_field,
+                                             *rep.person):
+            out.append(birth_by_records_rule(rep))
     for dataset, earlier, later, days in LAGS:
         if dataset == ds.id and ds.field(earlier) and ds.field(later):
             out.append(r.date_order(earlier, later, days))

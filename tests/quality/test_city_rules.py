@@ -163,3 +163,31 @@ def test_addresses_are_checked_against_the_households_home(lake: DuckDBLake) -> 
     # the province and city a register writes do not make a different home
     assert failing("gongan.hukou") == [(P2, NEW), (P3, NEW), (R2, FLAT)]
     assert failing("gongan.residence_permit") == [(N, FLAT)]
+
+
+def test_a_row_without_an_id_carries_the_birth_date_of_the_persons_other_rows(
+    lake: DuckDBLake,
+) -> None:
+    girl = _id(8, male=False)  # born 1990-01-01
+    twin_a, twin_b = _id(9), "37020219900201" + "101"
+    twin_b += identifiers.id_check_char(twin_b)  # a namesake born a month later
+    doses = {  # child_id, child_name, sex, birth_date, clinic
+        "child_id": [girl, girl, None, None, "", twin_a, twin_b, None, None],
+        "child_name": ["金婧佳", "金婧佳", "金婧佳", "金婧佳", "金婧佳", "王浩", "王浩", "王浩",
+                       "金婧佳"],
+        "sex": ["女", "女", "女", "女", "女", "男", "男", "男", "女"],
+        "birth_date": ["1990-01-01", "1990-01-01", "1990-01-01", "1990-02-01", "1990-02-01",
+                       "1990-01-01", "1990-02-01", "1990-03-01", "1990-05-05"],
+        "clinic": ["市南", "市南", "市南", "市南", "市南", "市南", "市南", "市南", "李沧"],
+    }
+    catalog = _load(lake, ("weijian.vaccinations",), {("weijian.vaccinations", "doses"): doses})
+    rules = city_rules.rules_for(catalog["weijian.vaccinations"], catalog)
+    (o,) = [o for o in engine.run_scan(lake, catalog["weijian.vaccinations"], rules).outcomes
+            if o.rule.key.endswith("@same_person")]
+    assert o.error is None, o.error
+    # rows 3 and 4 have no ID and the girl's IDs say 1 January: the day and month swapped
+    # (row 4, an empty ID) fail, the right date passes; the boys' IDs disagree (two boys
+    # named 王浩), and at another clinic 金婧佳 is someone else: not judged
+    assert (o.checked, o.failed) == (3, 2)
+    assert sorted((s["child_name"], s["_reason"]) for s in o.samples) == [
+        ("金婧佳", "1990-01-01"), ("金婧佳", "1990-01-01")]

@@ -32,14 +32,12 @@ REASON_DEFECT = {
 #: records agree on for the ID, and 31 homophones and 12 name typos sit on people no other
 #: record names (or whose own ID is unusable), so nothing can contradict them; an old address
 #: shows only against a move-in register of the household (不动产登记, 出生/死亡医学证明):
-#: the 184 of 511 stale rows missed sit in households none names, or that none can reach;
-#: one swapped day/month sits on a child without an ID.
+#: the 184 of 511 stale rows missed sit in households none names, or that none can reach.
 GOAL = 0.99
 KNOWN_GAPS = {
     "homophone": (0.98, 0.91),
     "typo": (0.94, 0.90),
     "stale_address": (0.99, 0.63),
-    "swapped_day_month": (0.99, 0.98),
 }
 
 
@@ -101,7 +99,7 @@ def _kind(rule, row) -> str | None:
         return name_difference(row[rule.field], row["_reason"])
     if rule.dimension == "consistency" and rule.key.endswith("@household_home"):
         return "stale_address"
-    if rule.dimension == "consistency" and "~" in rule.key:
+    if rule.dimension == "consistency" and "~" in rule.key:  # ID or same person's rows
         return "swapped_day_month" if rule.key.count("~") and "性别" not in rule.key else None
     return None
 
