@@ -7,19 +7,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from citybrain.fusion import service
 from citybrain.fusion.errors import RegistryMissing
+from citybrain.privacy import mask_identifier as mask
 from citybrain.web.console import NavItem, render
 
 NAV_ITEMS = (NavItem("/fusion", "基础库", "Base registries", 40),)
 
 router = APIRouter(include_in_schema=False)
-
-
-def mask(value: object) -> str:
-    """ID numbers and phones are shown masked (370202********1234)."""
-    s = "" if value is None else str(value)
-    if len(s) >= 11 and s[:-1].isdigit():
-        return s[:6] + "*" * (len(s) - 10) + s[-4:] if len(s) > 11 else s[:3] + "****" + s[-4:]
-    return s
 
 
 @router.get("/fusion", response_class=HTMLResponse)

@@ -13,35 +13,17 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from citybrain.indicators.scoring import RATING_ZH
+from citybrain.web.charts import GREY, bars
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-RATING_COLOURS = {"good": "#2e9d5b", "fair": "#e3a21a", "poor": "#d64545", "n/a": "#9aa5b1"}
+RATING_COLOURS = {"good": "#2e9d5b", "fair": "#e3a21a", "poor": "#d64545", "n/a": GREY}
 
 
-def bars(rows: list[tuple[str, float | None, str]], width: int = 640) -> dict[str, Any]:
-    """Geometry of a horizontal 0–100 bar chart: label, score, rating per row."""
-    row_h, label_w = 26, 150
-    scale = (width - label_w - 60) / 100.0
-    items = []
-    for i, (label, value, rating) in enumerate(rows):
-        items.append(
-            {
-                "label": label,
-                "y": i * row_h,
-                "w": round((value or 0.0) * scale, 1),
-                "value": "—" if value is None else f"{value:.1f}",
-                "colour": RATING_COLOURS.get(rating, "#9aa5b1"),
-            }
-        )
-    return {
-        "items": items,
-        "height": max(row_h, len(rows) * row_h),
-        "width": width,
-        "label_w": label_w,
-    }
+def _colour(scored: dict[str, Any]) -> str:
+    return RATING_COLOURS.get(scored["rating"], GREY)
 
 
 def render_html(checkup_id: int, body: dict[str, Any]) -> str:
@@ -51,8 +33,8 @@ def render_html(checkup_id: int, body: dict[str, Any]) -> str:
         body=body,
         rating_zh=RATING_ZH,
         colours=RATING_COLOURS,
-        family_chart=bars([(f["family"], f["score"], f["rating"]) for f in body["families"]]),
-        district_chart=bars([(d["name"], d["score"], d["rating"]) for d in body["districts"]]),
+        family_chart=bars([(f["family"], f["score"], _colour(f)) for f in body["families"]]),
+        district_chart=bars([(d["name"], d["score"], _colour(d)) for d in body["districts"]]),
     )
 
 

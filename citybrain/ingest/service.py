@@ -30,7 +30,7 @@ from citybrain.ingest.connectors import Connector
 from citybrain.ingest.errors import JobInvalid, JobNotFound, RunNotFound
 from citybrain.ingest.models import IngestJob, IngestRun
 from citybrain.ingest.schemas import JobCreate, JobUpdate
-from citybrain.logs import mask_pii
+from citybrain.privacy import mask_pii
 from citybrain.store.lake import QUERY_ERRORS, DuckDBLake, qualified, query_error_text
 from citybrain.store.ops import session_scope
 from citybrain.store.runtime import Stores

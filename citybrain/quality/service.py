@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citybrain import privacy
 from citybrain.quality import engine
 from citybrain.quality.errors import DatasetNotScannable, TicketNotFound, TicketStateError
 from citybrain.quality.models import QualityResult, QualityScan, QualityTicket, QualityTicketEvent
@@ -23,6 +24,10 @@ from citybrain.store.lake import DuckDBLake
 
 DEFAULT_WEIGHTS: dict[str, float] = {d: 1.0 for d in DIMENSIONS}
 DUE_DAYS = 7
+#: Data elements whose values identify a person: masked in the samples a scan keeps (results,
+#: tickets, reports), which any officer reading the rectification loop sees; the department's
+#: full fix list comes from the lake (``failing_rows``).
+IDENTIFIER_ELEMENTS = ("id_card", "phone")
 ACTIVE = ("open", "in_progress", "resolved", "reopened")
 #: Allowed manual transitions: action → (from states, to state)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -82,6 +87,9 @@ def scan_dataset(
     standards.install_lake_macros(lake)
     rules = derive_rules(ds, as_of) if rules is None else rules
     outcome = engine.run_scan(lake, ds, rules)
+    identifiers = [f.name for f in ds.fields if f.element in IDENTIFIER_ELEMENTS]
+    for o in outcome.outcomes:
+        o.samples = [privacy.mask_row(row, identifiers) for row in o.samples]
     overall, dims, fields = score_outcomes(outcome.outcomes, weights)
     scan = QualityScan(
         dataset=ds.id,

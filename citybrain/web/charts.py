@@ -1,0 +1,58 @@
+"""Chart geometry for standalone reports: drawn as inline SVG by the templates, so a report
+opens offline anywhere and prints to PDF exactly as it shows (no JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+GREY = "#9aa5b1"
+
+
+def bars(rows: list[tuple[str, float | None, str]], width: int = 640) -> dict[str, Any]:
+    """A horizontal 0–100 bar chart: (label, score, colour) per row."""
+    row_h, label_w = 26, 150
+    scale = (width - label_w - 60) / 100.0
+    items = [
+        {
+            "label": label,
+            "y": i * row_h,
+            "w": round((value or 0.0) * scale, 1),
+            "value": "—" if value is None else f"{value:.1f}",
+            "colour": colour,
+        }
+        for i, (label, value, colour) in enumerate(rows)
+    ]
+    return {
+        "items": items,
+        "height": max(row_h, len(rows) * row_h),
+        "width": width,
+        "label_w": label_w,
+    }
+
+
+def trend(points: list[tuple[str, float | None]], width: int = 640, height: int = 160
+          ) -> dict[str, Any]:
+    """A 0–100 line over loads, oldest first: (label, score) per load; a load without a
+    score breaks the line."""
+    left, right, top, bottom = 36, 16, 10, 24
+    step = (width - left - right) / max(len(points) - 1, 1)
+    span = height - top - bottom
+
+    def y(v: float) -> float:
+        return round(top + span * (1 - v / 100.0), 1)
+
+    dots = [
+        {"x": round(left + i * step, 1), "y": y(v), "label": label, "value": f"{v:.1f}"}
+        for i, (label, v) in enumerate(points)
+        if v is not None
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "path": " ".join(f"{d['x']},{d['y']}" for d in dots),
+        "dots": dots,
+        "grid": [{"y": y(v), "value": v} for v in (0, 50, 100)],
+        "left": left,
+        "first": points[0][0] if points else "",
+        "last": points[-1][0] if points else "",
+    }
