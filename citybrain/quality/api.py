@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
 
 from citybrain.deps import SessionDep
-from citybrain.quality import service
+from citybrain.quality import report, service
 from citybrain.quality.schemas import (
     ResultPublic,
     ScanPublic,
@@ -67,3 +68,15 @@ def history(ticket_id: int, session: SessionDep) -> list[Any]:
 @router.post("/tickets/{ticket_id}/actions", response_model=TicketPublic)
 def act(ticket_id: int, body: TicketAction, session: SessionDep) -> Any:
     return service.transition(session, ticket_id, body.action, body.actor, body.note)
+
+
+@router.get("/reports/datasets/{dataset}", response_class=HTMLResponse)
+def dataset_report(dataset: str, session: SessionDep) -> HTMLResponse:
+    """A dataset's quality report: a standalone HTML page (Chinese, SVG charts)."""
+    return HTMLResponse(report.render_html(report.dataset_body(session, dataset)))
+
+
+@router.get("/reports/departments/{department}", response_class=HTMLResponse)
+def department_report(department: str, session: SessionDep) -> HTMLResponse:
+    """A department's quality report over its datasets: a standalone HTML page."""
+    return HTMLResponse(report.render_html(report.department_body(session, department)))

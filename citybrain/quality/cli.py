@@ -99,6 +99,34 @@ def register(root: typer.Typer) -> None:
             )
         console.print(table)
 
+    @group.command("report")
+    def report_cmd(
+        dataset: str = typer.Option(None, help="Report on this dataset (its catalog id)."),
+        department: str = typer.Option(None, help="Report on this department (its code)."),
+        out: str = typer.Option(None, help="Report folder (default $CITYBRAIN_HOME/reports)."),
+    ) -> None:
+        """Write the HTML quality report (质量报告) of a dataset or a department."""
+        from pathlib import Path
+
+        from citybrain.errors import InvalidInput
+        from citybrain.quality import report
+
+        if bool(dataset) == bool(department):
+            raise InvalidInput(
+                "give either --dataset or --department", "请指定 --dataset 或 --department 之一"
+            )
+        settings = get_settings()
+        stores = Stores.from_settings(settings)
+        try:
+            stores.migrate()
+            with session_scope(stores.sessions) as session:
+                body = (report.dataset_body(session, dataset) if dataset
+                        else report.department_body(session, department))
+        finally:
+            stores.close()
+        path = report.write(body, Path(out) if out else settings.home / "reports")
+        console.print(f"{path} · score {body['score']} / 综合得分")
+
     @group.command("ticket")
     def ticket_action(
         ticket_id: int = typer.Argument(...),

@@ -29,3 +29,18 @@ class TicketStateError(Conflict):
 
 class DatasetNotScannable(InvalidInput):
     code = "quality_dataset_not_scannable"
+
+
+class NotScanned(NotFound):
+    """A report asked for a dataset or a department no scan has covered yet."""
+
+    code = "quality_not_scanned"
+
+    def __init__(self, kind: str, name: str) -> None:
+        zh = {"dataset": "数据集", "department": "部门"}[kind]
+        super().__init__(
+            f"no quality scan of {kind} {name} yet: run `citybrain quality scan`",
+            f"{zh} {name} 尚未进行质量检查: 请先运行 `citybrain quality scan`",
+            kind=kind,
+            name=name,
+        )

@@ -8,9 +8,16 @@ from typing import Any
 GREY = "#9aa5b1"
 
 
+def _text_width(text: str, size: int = 13) -> int:
+    """Rough width in pixels: a CJK character is square, a Latin one about half of it."""
+    return sum(size if ord(ch) > 0x2E80 else size * 6 // 10 for ch in text)
+
+
 def bars(rows: list[tuple[str, float | None, str]], width: int = 640) -> dict[str, Any]:
-    """A horizontal 0–100 bar chart: (label, score, colour) per row."""
-    row_h, label_w = 26, 150
+    """A horizontal 0–100 bar chart: (label, score, colour) per row; the label column is as
+    wide as the longest label (at least 150 px, at most half the chart)."""
+    row_h = 26
+    label_w = min(width // 2, max([150, *(_text_width(r[0]) + 12 for r in rows)]))
     scale = (width - label_w - 60) / 100.0
     items = [
         {

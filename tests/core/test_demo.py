@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,3 +23,29 @@ def test_demo_again_reuses_everything(demo_home: Path) -> None:
     assert "reusing the demo city" in again.stdout
     assert "✓ indicators" in again.stdout and "✓ quality" in again.stdout
     assert len(list((demo_home / "reports").glob("checkup-*.html"))) == 2
+
+
+def test_quality_reports_of_a_dataset_and_a_department(demo_home: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "CITYBRAIN_HOME": str(demo_home), "COLUMNS": "200"}
+
+    def report(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "citybrain.cli", "quality", "report", *args,
+                   "--out", str(tmp_path)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+    for args, name in ((("--dataset", "gongan.hukou"), "gongan.hukou"),
+                       (("--department", "gongan"), "gongan")):
+        done = report(*args)
+        assert done.returncode == 0, done.stdout + done.stderr
+        page = (tmp_path / f"quality-{name}.html").read_text(encoding="utf-8")
+        assert 'id="dimension-chart"' in page and 'id="trend-chart"' in page
+        assert "<td>validity</td>" not in page and "有效性" in page  # dimensions in Chinese
+        # the register's failing rows are sampled, their ID numbers masked
+        assert not re.search(r"(?<!\d)\d{17}[\dX](?!\d)", page)
+    assert "********" in (tmp_path / "quality-gongan.hukou.html").read_text(encoding="utf-8")
+    assert 'id="dataset-chart"' in (tmp_path / "quality-gongan.html").read_text(encoding="utf-8")
+
+    unknown = report("--dataset", "no.such")
+    assert unknown.returncode != 0 and "尚未进行质量检查" in unknown.stdout + unknown.stderr
+    both = report("--dataset", "gongan.hukou", "--department", "gongan")
+    assert both.returncode != 0 and "--department" in both.stdout + both.stderr

@@ -19,3 +19,7 @@ async def test_scorecards_tickets_and_pages(client: httpx.AsyncClient) -> None:
     page = await client.get("/quality")
     assert page.status_code == 200 and "数据质量" in page.text
     assert (await client.get("/quality/datasets/gongan.hukou")).status_code == 200
+    for path in ("datasets/gongan.hukou", "departments/gongan"):  # nothing scanned yet
+        report = await client.get(f"/api/v1/quality/reports/{path}")
+        assert report.status_code == 404
+        assert report.json()["code"] == "quality_not_scanned"
