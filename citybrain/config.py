@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python log level.")
     host: str = Field("127.0.0.1", description="Default bind address of `citybrain serve`.")
     port: int = Field(8000, description="Default port of `citybrain serve`.")
+    quality_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Weights of the quality dimensions in a dataset's score, e.g. "
+        '{"validity": 2, "timeliness": 0.5}; a dimension not named weighs 1.',
+    )
     assets_dir: Path | None = Field(
         None,
         description="Front-end packages installed from npm; default citybrain/web/node_modules.",

@@ -76,7 +76,8 @@ def _quality(stores: Stores, console: Console) -> str:
     from citybrain.quality import service
 
     with session_scope(stores.sessions) as session:
-        scans = service.scan_catalog(session, stores.lake, load_ref="demo")
+        scans = service.scan_catalog(session, stores.lake, load_ref="demo",
+                                     weights=stores.settings.quality_weights)
         score = service.overall_score(session)
         tickets = service.open_ticket_count(session)
     return (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -14,6 +16,23 @@ from citybrain.store.runtime import Stores
 console = Console()
 
 
+def _weights(items: list[str]) -> dict[str, float]:
+    """``validity=2`` options as a dict (the service checks the names)."""
+    from citybrain.errors import InvalidInput
+
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise InvalidInput(
+                f"--weight takes DIMENSION=NUMBER, got {item!r}",
+                f"--weight 的格式为 维度=数值, 收到 {item!r}",
+            ) from None
+    return out
+
+
 def register(root: typer.Typer) -> None:
     group = typer.Typer(
         help="Data quality and rectification / 数据质量与整改", no_args_is_help=True
@@ -22,13 +41,18 @@ def register(root: typer.Typer) -> None:
     @group.command("scan")
     def scan(
         load_ref: str = typer.Option("", help="Label of the load being checked (e.g. a run id)."),
+        weight: Annotated[list[str] | None, typer.Option(
+            help="DIMENSION=WEIGHT in the score, repeatable (over CITYBRAIN_QUALITY_WEIGHTS)."
+        )] = None,
     ) -> None:
         """Scan every loaded catalog dataset; open, update or close tickets (one query each)."""
         from rich.progress import Progress
 
         from citybrain.catalog import service as catalog
 
-        stores = Stores.from_settings(get_settings())
+        settings = get_settings()
+        weights = {**settings.quality_weights, **_weights(weight or [])}
+        stores = Stores.from_settings(settings)
         try:
             stores.migrate()
             with session_scope(stores.sessions) as session:
@@ -40,6 +64,7 @@ def register(root: typer.Typer) -> None:
                         stores.lake,
                         load_ref=load_ref,
                         progress=lambda _: bar.advance(task),
+                        weights=weights,
                     )
                 score = service.overall_score(session)
                 tickets = service.open_ticket_count(session)

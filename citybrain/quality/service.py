@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain import privacy
+from citybrain.errors import InvalidInput
 from citybrain.quality import engine
 from citybrain.quality.errors import DatasetNotScannable, TicketNotFound, TicketStateError
 from citybrain.quality.models import QualityResult, QualityScan, QualityTicket, QualityTicketEvent
@@ -43,6 +44,26 @@ def now() -> datetime:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def check_weights(weights: dict[str, float] | None) -> dict[str, float]:
+    """Dimension weights as given, refused when a name is no dimension or a weight is
+    negative (a typo would otherwise weigh nothing and change every score silently)."""
+    weights = dict(weights or {})
+    unknown = sorted(set(weights) - set(DIMENSIONS))
+    if unknown:
+        raise InvalidInput(
+            f"unknown quality dimension(s) {unknown}; known: {sorted(DIMENSIONS)}",
+            f"未知的质量维度 {unknown}; 可用: {sorted(DIMENSIONS)}",
+            dimensions=unknown,
+        )
+    negative = sorted(d for d, w in weights.items() if not w >= 0)
+    if negative:
+        raise InvalidInput(
+            f"dimension weights must be >= 0: {negative}", f"维度权重不能为负: {negative}",
+            dimensions=negative,
+        )
+    return weights
 
 
 def score_outcomes(
@@ -426,10 +447,13 @@ def scan_catalog(
     load_ref: str = "",
     as_of: date | None = None,
     progress: Any = None,
+    weights: dict[str, float] | None = None,
 ) -> list[QualityScan]:
-    """Scan every active catalog dataset that has been loaded into the lake."""
+    """Scan every active catalog dataset that has been loaded into the lake; ``weights``
+    weigh the dimensions in each dataset's score (``Settings.quality_weights``)."""
     from citybrain.catalog import service as catalog
 
+    weights = check_weights(weights)
     infos = [dataset_info(d) for d in catalog.list_datasets(session)]
     present = set(lake.tables())
     loaded = [ds for ds in infos if (ds.schema, ds.table) in present]
@@ -441,7 +465,7 @@ def scan_catalog(
     scans = []
     for ds in loaded:
         rules = rules_for(ds, loaded, as_of, consensus)
-        scans.append(scan_dataset(session, lake, ds, rules, load_ref=load_ref))
+        scans.append(scan_dataset(session, lake, ds, rules, load_ref=load_ref, weights=weights))
         if progress is not None:
             progress(ds.id)
     return scans

@@ -92,3 +92,15 @@ def test_usage_errors_show_usage_not_a_traceback(tmp_path: Path) -> None:
     result = run("no-such-command", home=tmp_path)
     assert result.returncode == 2
     assert "No such command" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_quality_weights_with_a_typo_are_refused_before_any_scan(tmp_path: Path) -> None:
+    typo = run("quality", "scan", "--weight", "validty=2", home=tmp_path / "h")
+    assert typo.returncode != 0 and "未知的质量维度" in typo.stdout + typo.stderr
+    shape = run("quality", "scan", "--weight", "validity", home=tmp_path / "h")
+    assert shape.returncode != 0 and "DIMENSION=NUMBER" in shape.stdout + shape.stderr
+    env = {"CITYBRAIN_QUALITY_WEIGHTS": '{"timelyness": 1}'}
+    from_env = run("quality", "scan", home=tmp_path / "h", env=env)
+    assert from_env.returncode != 0 and "timelyness" in from_env.stdout + from_env.stderr
+    fine = run("quality", "scan", "--weight", "validity=2", home=tmp_path / "h")
+    assert fine.returncode == 0, fine.stdout + fine.stderr

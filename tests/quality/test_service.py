@@ -100,3 +100,23 @@ def test_bad_transitions_are_refused(session: Session, lake: DuckDBLake) -> None
         service.transition(session, ticket.id, "reopen")
     with pytest.raises(TicketNotFound):
         service.transition(session, 999_999, "resolve")
+
+
+def test_dimension_weights_change_the_score_and_typos_are_refused(
+    session: Session, lake: DuckDBLake
+) -> None:
+    from citybrain.errors import InvalidInput
+
+    load(lake, ["11010519491231002X", "bad", ""], ["张三", "张三", "李四"])
+    plain = service.scan_dataset(session, lake, DS)
+    heavy = service.scan_dataset(session, lake, DS, weights=service.check_weights(
+        {"validity": 3}))
+    dims = plain.dimension_scores
+    assert dims["validity"] < dims["completeness"] or dims["validity"] < 100
+    expected = round((3 * dims["validity"] + sum(v for d, v in dims.items() if d != "validity"))
+                     / (3 + len(dims) - 1), 2)
+    assert heavy.score == expected and heavy.score < plain.score
+    with pytest.raises(InvalidInput, match="validty"):
+        service.check_weights({"validty": 2})
+    with pytest.raises(InvalidInput, match="completeness"):
+        service.check_weights({"completeness": -1})
