@@ -9,6 +9,7 @@ API (``/api/v1/quality/reports/…``) serve the same page.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,20 @@ def _ticket(t: Any) -> dict[str, Any]:
     }
 
 
+def _rule(r: Any, **extra: Any) -> dict[str, Any]:
+    """One rule's line of a report, from its stored result."""
+    return {
+        "dimension": DIMENSIONS.get(r.dimension, (r.dimension,))[0], "field": r.field,
+        "rule": r.description, "checked": r.checked, "failed": r.failed, "score": r.score,
+        "error": r.error, "colour": colour(r.score), **extra,
+    }
+
+
+def _worst_first(r: Any) -> tuple[bool, int]:
+    """Rules that could not run first, then by failing rows."""
+    return r.error is None, -(r.failed or 0)
+
+
 def _label(point: dict[str, Any]) -> str:
     return point["load_ref"] or point["scanned_at"][:16].replace("T", " ")
 
@@ -60,14 +75,7 @@ def dataset_body(session: Session, dataset: str) -> dict[str, Any]:
     if scan is None:
         raise NotScanned("dataset", dataset)
     results = service.scan_results(session, scan.id)
-    rules = [
-        {
-            "dimension": DIMENSIONS.get(r.dimension, (r.dimension,))[0], "field": r.field,
-            "rule": r.description, "checked": r.checked, "failed": r.failed, "score": r.score,
-            "error": r.error, "samples": r.samples[:3], "colour": colour(r.score),
-        }
-        for r in sorted(results, key=lambda r: (r.error is None, -(r.failed or 0)))
-    ]
+    rules = [_rule(r, samples=r.samples[:3]) for r in sorted(results, key=_worst_first)]
     points = service.trend(session, dataset=dataset)
     return {
         "kind": "dataset",
@@ -128,18 +136,10 @@ def department_body(session: Session, department: str) -> dict[str, Any]:
     scans = [s for s in service.latest_scans(session) if s.department == department]
     if card is None or not scans:
         raise NotScanned("department", department)
-    worst = []
-    for s in scans:
-        for r in service.scan_results(session, s.id):
-            if r.failed or r.error:
-                worst.append({
-                    "dataset": s.dataset, "dimension": DIMENSIONS.get(r.dimension,
-                                                                      (r.dimension,))[0],
-                    "field": r.field, "rule": r.description, "checked": r.checked,
-                    "failed": r.failed, "score": r.score, "error": r.error,
-                    "colour": colour(r.score),
-                })
-    worst.sort(key=lambda r: (r["error"] is None, -(r["failed"] or 0)))
+    failing = [(s, r) for s in scans for r in service.scan_results(session, s.id)
+               if r.failed or r.error]
+    failing.sort(key=lambda sr: _worst_first(sr[1]))
+    worst = [_rule(r, dataset=s.dataset) for s, r in failing]
     tickets = service.list_tickets(session, department=department, active_only=True)
     name = _department_name(session, department)
     titles = _titles(session)
@@ -175,6 +175,6 @@ def write(body: dict[str, Any], out_dir: Path) -> Path:
     """Write ``quality-<dataset or department>.html`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     name = body["department"] if body["kind"] == "department" else body["id"]
-    path = out_dir / f"quality-{name}.html"
+    path = out_dir / f"quality-{re.sub(r'[^0-9A-Za-z_.-]', '_', name)}.html"
     path.write_text(render_html(body), encoding="utf-8")
     return path
