@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 _PII_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # 18-digit ID card (last char may be X) and 15-digit legacy ID.
-    (re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])"), r"\1********\2"),
-    (re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{6}(\d{3})(?![0-9A-Za-z])"), r"\1******\2"),
+    # 18-digit ID card (last char may be X) and 15-digit legacy ID, also behind a letter:
+    # the national student number (全国学籍号) is G + the pupil's ID number.
+    (re.compile(r"(?<![0-9])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])"), r"\1********\2"),
+    (re.compile(r"(?<![0-9])(\d{6})\d{6}(\d{3})(?![0-9A-Za-z])"), r"\1******\2"),
     # Mainland mobile numbers, optionally +86.
     (re.compile(r"(?<!\d)((?:\+?86)?1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
 )

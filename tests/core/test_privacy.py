@@ -8,6 +8,7 @@ def test_identifier_fields_are_masked_whatever_their_shape() -> None:
     assert mask_identifier("3702021990010112") == "370202******0112"  # damaged: 16 digits
     assert mask_identifier("13812345678") == "138****5678"
     assert mask_identifier("bad") == "bad"
+    assert mask_identifier("G370283200906137970") == "G370283********7970"  # 全国学籍号
     assert mask_identifier(None) == ""
 
 
