@@ -34,6 +34,7 @@ def test_quality_reports_of_a_dataset_and_a_department(demo_home: Path, tmp_path
         return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
 
     for args, name in ((("--dataset", "gongan.hukou"), "gongan.hukou"),
+                       (("--dataset", "jiaoyu.enrolment"), "jiaoyu.enrolment"),  # G + ID
                        (("--department", "gongan"), "gongan")):
         done = report(*args)
         assert done.returncode == 0, done.stdout + done.stderr
