@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from citybrain.deps import SessionDep
+from citybrain.deps import LakeDep, SessionDep
 from citybrain.quality import report, service
 from citybrain.quality.schemas import (
     ResultPublic,
@@ -63,6 +63,14 @@ def ticket(ticket_id: int, session: SessionDep) -> Any:
 @router.get("/tickets/{ticket_id}/history", response_model=list[TicketEventPublic])
 def history(ticket_id: int, session: SessionDep) -> list[Any]:
     return service.ticket_history(session, ticket_id)
+
+
+@router.get("/tickets/{ticket_id}/rows", response_class=Response)
+def ticket_rows(ticket_id: int, session: SessionDep, lake: LakeDep) -> Response:
+    """The ticket's fix list (整改清单): every failing row now, as CSV (identifiers masked)."""
+    body = report.fix_list_csv(service.ticket_rows(session, lake, ticket_id))
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="ticket-{ticket_id}.csv"'})
 
 
 @router.post("/tickets/{ticket_id}/actions", response_model=TicketPublic)

@@ -152,6 +152,27 @@ def register(root: typer.Typer) -> None:
         path = report.write(body, Path(out) if out else settings.home / "reports")
         console.print(f"{path} · score {body['score']} / 综合得分")
 
+    @group.command("rows")
+    def rows_cmd(
+        ticket_id: int = typer.Argument(...),
+        out: str = typer.Option(None, help="CSV file (default ticket-<id>.csv here)."),
+    ) -> None:
+        """Write a ticket's fix list (整改清单): every failing row now, as CSV."""
+        from pathlib import Path
+
+        from citybrain.quality import report
+
+        stores = Stores.from_settings(get_settings())
+        try:
+            stores.migrate()
+            with session_scope(stores.sessions) as session:
+                rows = service.ticket_rows(session, stores.lake, ticket_id)
+        finally:
+            stores.close()
+        path = Path(out or f"ticket-{ticket_id}.csv")
+        path.write_text(report.fix_list_csv(rows), encoding="utf-8")
+        console.print(f"{len(rows)} rows → {path} / 整改清单已导出")
+
     @group.command("ticket")
     def ticket_action(
         ticket_id: int = typer.Argument(...),

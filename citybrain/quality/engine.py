@@ -143,7 +143,9 @@ def _fails(rule: Rule, keys: dict[WindowKey, int]) -> str:
     return rule.fails
 
 
-def _sample_columns(ds: DatasetInfo, rule: Rule) -> list[str]:
+def sample_columns(ds: DatasetInfo, rule: Rule) -> list[str]:
+    """What a failing row is shown with: the primary key, the columns the rule names for its
+    samples and the fields it judges."""
     return list(
         dict.fromkeys(
             [
@@ -187,7 +189,7 @@ def _scan_columns(rules: list[Rule]) -> list[str]:
 def _reason_inputs(ds: DatasetInfo, rules: list[Rule]) -> list[str]:
     """What a sample row carries so the rules' reasons can be computed from it afterwards:
     the sample columns and the scan columns a reason reads."""
-    columns = [c for r in rules for c in _sample_columns(ds, r)]
+    columns = [c for r in rules for c in sample_columns(ds, r)]
     reasons = " ".join(r.reason for r in rules if r.reason)
     columns += [c for c in _scan_columns(rules) if _reads(reasons, c)]
     return list(dict.fromkeys(columns))
@@ -262,7 +264,7 @@ def build_scan_sql(
     for i, value in _dataset_level(rules):
         kept += [f"_a{i}", value]
     kept += [f"_a{i}" for i in late]
-    kept += [quote_ident(c) for i in late for c in _sample_columns(ds, rules[i])]
+    kept += [quote_ident(c) for i in late for c in sample_columns(ds, rules[i])]
     kept += [quote_ident(c) for cols, _ in keys for c in cols]
     if ds.row_order:
         kept.append(order)
@@ -279,7 +281,7 @@ def build_scan_sql(
         source = f"(SELECT *, {', '.join(_windows(ds, keys))} FROM {source}) AS _tw"
         if sample_limit:
             dup = " OR ".join(f"(_a{i} AND ({_fails(rules[i], keys)}))" for i in late)
-            cols = [c for i in late for c in _sample_columns(ds, rules[i])]
+            cols = [c for i in late for c in sample_columns(ds, rules[i])]
             final.append(f"CASE WHEN {dup} THEN {_row_struct(list(dict.fromkeys(cols)), order)}"
                          " END AS _su")
     source = f"(SELECT *, {', '.join(final)} FROM {source}) AS _tf"
@@ -389,7 +391,7 @@ def _add_reasons(
 
 
 def _sample_row(ds: DatasetInfo, rule: Rule, row: dict[str, Any]) -> dict[str, Any]:
-    out = {c: row[c] for c in _sample_columns(ds, rule)}
+    out = {c: row[c] for c in sample_columns(ds, rule)}
     if rule.reason:
         out["_reason"] = row["_reason"]
     if ds.row_order or not out:

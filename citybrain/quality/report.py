@@ -9,6 +9,8 @@ API (``/api/v1/quality/reports/…``) serve the same page.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -178,3 +180,19 @@ def write(body: dict[str, Any], out_dir: Path) -> Path:
     path = out_dir / f"quality-{re.sub(r'[^0-9A-Za-z_.-]', '_', name)}.html"
     path.write_text(render_html(body), encoding="utf-8")
     return path
+
+
+#: headers of the fix list's own columns (the dataset's columns keep their names)
+FIX_LIST_HEADERS = {"_cb_row": "行号(row)", "_reason": "原因(reason)"}
+
+
+def fix_list_csv(rows: list[dict[str, Any]]) -> str:
+    """A ticket's fix list as CSV text with a byte-order mark, so that the spreadsheet a
+    department opens it in reads the Chinese right."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    columns = list(dict.fromkeys(c for row in rows for c in row)) or ["_cb_row"]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([FIX_LIST_HEADERS.get(c, c) for c in columns])
+    writer.writerows([["" if row.get(c) is None else row[c] for c in columns] for row in rows])
+    return out.getvalue()

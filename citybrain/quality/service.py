@@ -537,3 +537,21 @@ def failing_rows(
         )
     standards.install_lake_macros(lake)
     return engine.failing_rows(lake, ds, rule, columns)
+
+
+def ticket_rows(session: Session, lake: DuckDBLake, ticket_id: int) -> list[dict[str, Any]]:
+    """The full fix list of a ticket (整改清单): every row of its dataset that fails its rule
+    now, with the row number, the sample columns and the reason, identifiers masked as in
+    the samples. Read from the lake as loaded, so it reflects the latest load."""
+    ticket = get_ticket(session, ticket_id)
+    ds, rules = catalog_rules(session, lake, ticket.dataset)
+    rule = next((r for r in rules if r.key == ticket.rule_key), None)
+    if rule is None:
+        raise DatasetNotScannable(
+            f"no rule {ticket.rule_key} on {ticket.dataset}",
+            f"数据集 {ticket.dataset} 无规则 {ticket.rule_key}",
+        )
+    standards.install_lake_macros(lake)
+    rows = engine.failing_rows(lake, ds, rule, ["_cb_row", *engine.sample_columns(ds, rule)])
+    identifiers = [f.name for f in ds.fields if f.element in IDENTIFIER_ELEMENTS]
+    return [privacy.mask_row(row, identifiers) for row in rows]

@@ -50,3 +50,30 @@ def test_quality_reports_of_a_dataset_and_a_department(demo_home: Path, tmp_path
     assert unknown.returncode != 0 and "尚未进行质量检查" in unknown.stdout + unknown.stderr
     both = report("--dataset", "gongan.hukou", "--department", "gongan")
     assert both.returncode != 0 and "--department" in both.stdout + both.stderr
+
+
+def test_a_tickets_fix_list_holds_every_failing_row(demo_home: Path, tmp_path: Path) -> None:
+    from citybrain.config import Settings
+    from citybrain.quality import service
+    from citybrain.store.ops import session_scope
+    from citybrain.store.runtime import Stores
+
+    stores = Stores.from_settings(Settings(home=demo_home))
+    try:
+        with session_scope(stores.sessions) as session:
+            ticket = next(t for t in service.list_tickets(session)
+                          if t.rule_key == "validity:sfzjh")
+            tid, failed = ticket.id, ticket.failed
+    finally:
+        stores.close()
+    env = {**os.environ, "CITYBRAIN_HOME": str(demo_home), "COLUMNS": "200"}
+    out = tmp_path / "fix.csv"
+    command = [sys.executable, "-m", "citybrain.cli", "quality", "rows", str(tid),
+               "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = out.read_text(encoding="utf-8")
+    header, *lines = text.lstrip("\ufeff").splitlines()
+    assert text.startswith("\ufeff") and header.split(",")[0] == "行号(row)"
+    assert "原因(reason)" in header and len(lines) == failed > 5  # all of them, not a sample
+    assert not re.search(r"(?<!\d)\d{17}[\dX](?!\d)", text)  # the pupils' IDs are masked
