@@ -13,6 +13,7 @@ async def test_scorecards_tickets_and_pages(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/quality/tickets?active=true")).json() == []
     missing = await client.get("/api/v1/quality/tickets/999")
     assert missing.status_code == 404
+    assert (await client.get("/api/v1/quality/tickets/999/rows")).status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
     bad = await client.post("/api/v1/quality/tickets/1/actions", json={"action": "explode"})
     assert bad.status_code == 422
