@@ -436,8 +436,20 @@ def link_table(table: pa.Table, kind: str,
         raise FusionInputError("the input needs a record_id column", "输入缺少 record_id 列")
     n = table.num_rows
     ids = table.column("record_id").cast(pa.string())
+    empty = n - pc.sum(pc.greater(pc.utf8_length(pc.fill_null(ids, "")), 0)).as_py() if n else 0
+    if empty:
+        raise FusionInputError(
+            f"record_id is empty on {empty} rows: every record needs its own id",
+            f"{empty} 行的 record_id 为空: 每条记录都需要自己的编号",
+        )
     if pc.count_distinct(ids).as_py() != n:
-        raise FusionInputError("record_id values must be unique", "record_id 必须唯一")
+        counts = pc.value_counts(ids)
+        repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+        shown = ", ".join(repr(v) for v in repeated.slice(0, 5).to_pylist())
+        raise FusionInputError(
+            f"record_id values must be unique: {len(repeated)} repeat ({shown}…)",
+            f"record_id 必须唯一: {len(repeated)} 个重复 ({shown}…)",
+        )
     rows = pa.array(np.arange(n, dtype=np.int64))
     data: dict[str, Any] = {
         "dataset": (table.column("source").cast(pa.string()) if "source" in table.column_names

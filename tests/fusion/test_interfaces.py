@@ -14,6 +14,7 @@ from citybrain.app import create_app
 from citybrain.cli import app as cli_app
 from citybrain.config import Settings
 from citybrain.fusion import service
+from citybrain.fusion.errors import FusionInputError
 from citybrain.fusion.web import mask
 from tests.fusion.test_linking import _background
 
@@ -129,3 +130,15 @@ def test_cli_link_person_and_company(tmp_path: Path) -> None:
     bad = CliRunner().invoke(cli_app, ["fusion", "link", "--kind", "person",
                                        str(tmp_path / "nope.csv"), "--out", str(out)])
     assert bad.exit_code != 0
+
+
+def test_link_names_what_is_wrong_with_the_record_ids() -> None:
+    def table(ids: list[str | None]) -> pa.Table:
+        return pa.table({"record_id": pa.array(ids, pa.string()),
+                         "name": pa.array(["张三"] * len(ids), pa.string())})
+
+    with pytest.raises(FusionInputError, match=r"2 rows") as empty:
+        service.link_table(table(["r1", None, ""]), "person")
+    assert "record_id 为空" in empty.value.message_zh
+    with pytest.raises(FusionInputError, match=r"1 repeat \('r1'"):
+        service.link_table(table(["r1", "r2", "r1"]), "person")
