@@ -23,7 +23,7 @@ import duckdb
 from citybrain.standards import regions
 
 #: Bump when any macro changes; the lake reinstalls when its marker differs.
-VERSION = 30
+VERSION = 31
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -365,17 +365,29 @@ def macro_statements() -> list[str]:
         # yyyymmdd by one strptime format: 2.3x cheaper than re-assembling ISO text to cast
         f"{m} std_date_fast(s) AS CASE WHEN length(s) = 10 AND substr(s, 5, 1) = '-' "
         "THEN TRY_CAST(s AS DATE) WHEN length(s) = 8 THEN TRY_STRPTIME(s, '%Y%m%d')::DATE END",
-        f"{m} std_date_parse(v) AS coalesce(std_date_fast(CAST(v AS VARCHAR)), std_date_slow(v))",
+        # six digits are a month (202401, a contribution period), never a date in these formats:
+        # the slow path (two regex replacements, five formats) is skipped for them
+        f"{m} std_date_parse(v) AS coalesce(std_date_fast(CAST(v AS VARCHAR)), CASE WHEN NOT "
+        "(length(CAST(v AS VARCHAR)) = 6 AND TRY_CAST(CAST(v AS VARCHAR) AS INTEGER) IS NOT NULL) "
+        "THEN std_date_slow(v) END)",
         # ``p`` = std_date_parse(v): a scan parses each date column once (a shared column)
         # and its validity, freshness and ID ↔ birth date rules read the parsed value
         f"{m} std_date_ymd_p(p) AS (year(p) * 10000 + month(p) * 100 + day(p))",
         f"{m} std_date_ymd(v) AS std_date_ymd_p(std_date_parse(v))",
+        # yyyymm and yyyy-mm by one format each; the format list only for the rest
+        f"{m} std_month_fast(s) AS CASE WHEN length(s) = 6 THEN TRY_STRPTIME(s, '%Y%m')::DATE "
+        "WHEN length(s) = 7 AND substr(s, 5, 1) = '-' THEN TRY_STRPTIME(s, '%Y-%m')::DATE END",
         f"{m} std_month_parse_p(v, p) AS CASE WHEN p IS NULL THEN "
+        "coalesce(std_month_fast(CAST(v AS VARCHAR)), "
         "TRY_STRPTIME(regexp_replace(std_date_text(v), '月$', ''), "
-        "['%Y-%m', '%Y%m', '%Y/%m', '%Y.%m', '%Y年%m'])::DATE END",
+        "['%Y-%m', '%Y%m', '%Y/%m', '%Y.%m', '%Y年%m'])::DATE) END",
         f"{m} std_month_parse(v) AS std_month_parse_p(v, std_date_parse(v))",
+        # a valid date, then a valid month (a month column: the common value), each by a fast
+        # path; the diagnosis (which repeats the month parse per branch) only for the rest
         f"{m} std_date_reason_p(v, p, allow_future) AS CASE "
         "WHEN p BETWEEN DATE '1890-01-01' AND "
+        "  CASE WHEN allow_future THEN DATE '2200-12-31' ELSE current_date END THEN NULL "
+        "WHEN p IS NULL AND std_month_fast(CAST(v AS VARCHAR)) BETWEEN DATE '1890-01-01' AND "
         "  CASE WHEN allow_future THEN DATE '2200-12-31' ELSE current_date END THEN NULL "
         "WHEN std_blank(v) THEN 'empty' "
         "WHEN coalesce(p, std_month_parse_p(v, p)) IS NULL THEN 'bad_format' "

@@ -225,6 +225,12 @@ def test_date_cases() -> None:
             "2024年3月5日": None,
             "2024-01-31 08:30:00": None,
             "2024-03": None,
+            "202403": None,  # a month (费款所属期), by the fast path
+            "2024年3月": None,
+            "202413": "bad_format",
+            "187205": "implausible_date",
+            "203505": "future_date",
+            " 2024 ": "bad_format",
             "2024/02/30": "bad_format",
             "31/01/2024": "bad_format",
             "1872-05-01": "implausible_date",
@@ -232,8 +238,9 @@ def test_date_cases() -> None:
         },
     )
     assert_cases("date_any", {"2035-05-01": None, "2024/02/30": "bad_format"})
-    norm = elements.check_array("date", ["20240131", "2024年3月5日", "2024-03"]).to_pylist()
-    assert [r["normalized"] for r in norm] == ["2024-01-31", "2024-03-05", "2024-03"]
+    norm = elements.check_array("date", ["20240131", "2024年3月5日", "2024-03", "202403"])
+    assert [r["normalized"] for r in norm.to_pylist()] == [
+        "2024-01-31", "2024-03-05", "2024-03", "2024-03"]
 
 
 def test_amount_admin_name_address_code() -> None:
