@@ -353,20 +353,37 @@ def home_rule(ds: DatasetInfo, field: str, key: str, homes_query: str) -> Rule:
     )
 
 
-def birth_by_records_rule(rep: Repeated) -> Rule:
+def _birth_by_ids_sql(rep: Repeated, ds: DatasetInfo) -> str:
+    """Per person of ``rep`` (name, sex and place joined into one key) the birth date the IDs
+    of their rows give, where those IDs agree on one."""
+    q = r.quote_ident
+    named = " AND ".join(f"NOT std_blank({q(f)})" for f in rep.person)
+    return (
+        f"SELECT _k, min(_b) AS _v FROM (SELECT {_person_key(rep)} AS _k, "
+        f"std_id_birth_raw(CAST({q(rep.id_field)} AS VARCHAR)) AS _b "
+        f"FROM {q(ds.schema)}.{q(ds.table)} WHERE {named} "
+        f"AND std_id_usable(CAST({q(rep.id_field)} AS VARCHAR))) "
+        "GROUP BY _k HAVING count(DISTINCT _b) = 1"
+    )
+
+
+def _person_key(rep: Repeated) -> str:
+    q = r.quote_ident
+    return "concat_ws('|', " + ", ".join(f"trim(CAST({q(f)} AS VARCHAR))" for f in rep.person) + ")"
+
+
+def birth_by_records_rule(rep: Repeated, ds: DatasetInfo, births: str | None = None) -> Rule:
     """The birth date of a row without a usable ID equals the one the IDs of the person's
     other rows in the dataset give (same name, sex and place).
 
     Judged only where those IDs agree on one date: two children of one name, sex and
-    clinic born on different days are not told apart, so neither is judged. A window over
-    the person's rows, not a join: the dataset is read once.
+    clinic born on different days are not told apart, so neither is judged. ``births`` is a
+    query over the per-person dates a catalog-wide scan materialised beforehand (the scan
+    then reads the dataset once); without it the rule carries the query itself.
     """
     q = r.quote_ident
     checked, birth = r.id_check(rep.id_field), r.date_check(rep.birth_field)
-    usable = f"std_id_usable_r({checked[-1][0]})"
-    given = f"CASE WHEN {usable} THEN std_id_birth_raw(CAST({q(rep.id_field)} AS VARCHAR)) END"
-    person = ", ".join(f"trim(CAST({q(f)} AS VARCHAR))" for f in rep.person)
-    lo, hi = (f"_{m}_birth_by_ids_{r._slug(rep.birth_field)}" for m in ("lo", "hi"))
+    alias = "_births_" + r._slug(rep.birth_field)
     named = " AND ".join(f"NOT std_blank({q(f)})" for f in rep.person)
     return Rule(
         f"consistency:{rep.id_field}~{rep.birth_field}@same_person",
@@ -375,16 +392,14 @@ def birth_by_records_rule(rep: Repeated) -> Rule:
         f"无有效证件号的记录, {rep.birth_field} 与同一人({'、'.join(rep.person)}相同)其他记录的"
         f"身份证号出生日期一致 / a row without a usable ID carries the birth date the IDs of "
         "the same person's other rows give",
-        f"std_date_ymd_p({birth[0][0]}) <> {lo}",
-        applies=f"NOT {usable} AND {birth[-1][0]} IS NULL AND {lo} = {hi} AND {named}",
-        columns=(
-            *checked,
-            *birth,
-            (lo, f"min({given}) OVER (PARTITION BY {person})"),
-            (hi, f"max({given}) OVER (PARTITION BY {person})"),
-        ),
+        f"std_date_ymd_p({birth[0][0]}) <> {alias}__v",
+        applies=f"{alias}__v IS NOT NULL AND NOT std_id_usable_r({checked[-1][0]}) "
+        f"AND {birth[-1][0]} IS NULL AND {named}",
+        columns=(*checked, *birth),
+        join=(alias, births or _birth_by_ids_sql(rep, ds), _person_key(rep)),
         sample_columns=rep.person,
-        reason=f"strftime(make_date({lo} // 10000, {lo} // 100 % 100, {lo} % 100), '%Y-%m-%d')",
+        reason=f"strftime(make_date({alias}__v // 10000, {alias}__v // 100 % 100, "
+        f"{alias}__v % 100), '%Y-%m-%d')",
     )
 
 
@@ -426,6 +441,14 @@ def materialize_consensus(con: Any, catalog: dict[str, DatasetInfo]) -> dict[str
     if homes is not None:
         con.execute(f"CREATE OR REPLACE TABLE {HOMES.table} AS {homes}")
         out["home"] = f"SELECT _k, _v FROM {HOMES.table}"
+    for rep in REPEATED:
+        if _present(catalog, rep.dataset, rep.id_field, rep.birth_field, *rep.person):
+            table = f'"{WORK_SCHEMA}".{r.quote_ident("births_" + r._slug(rep.dataset))}'
+            con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS "
+                f"{_birth_by_ids_sql(rep, catalog[rep.dataset])}"
+            )
+            out[f"births:{rep.dataset}"] = f"SELECT _k, _v FROM {table}"
     return out
 
 
@@ -448,7 +471,8 @@ def rules_for(
     for rep in REPEATED:
         if rep.dataset == ds.id and _present(catalog, ds.id, rep.id_field, rep.birth_field,
                                              *rep.person):
-            out.append(birth_by_records_rule(rep))
+            out.append(birth_by_records_rule(rep, ds, (consensus or {}).get(
+                f"births:{rep.dataset}")))
     for dataset, earlier, later, days in LAGS:
         if dataset == ds.id and ds.field(earlier) and ds.field(later):
             out.append(r.date_order(earlier, later, days))

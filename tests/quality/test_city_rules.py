@@ -181,13 +181,17 @@ def test_a_row_without_an_id_carries_the_birth_date_of_the_persons_other_rows(
         "clinic": ["市南", "市南", "市南", "市南", "市南", "市南", "市南", "市南", "李沧"],
     }
     catalog = _load(lake, ("weijian.vaccinations",), {("weijian.vaccinations", "doses"): doses})
-    rules = city_rules.rules_for(catalog["weijian.vaccinations"], catalog)
-    (o,) = [o for o in engine.run_scan(lake, catalog["weijian.vaccinations"], rules).outcomes
-            if o.rule.key.endswith("@same_person")]
-    assert o.error is None, o.error
-    # rows 3 and 4 have no ID and the girl's IDs say 1 January: the day and month swapped
-    # (row 4, an empty ID) fail, the right date passes; the boys' IDs disagree (two boys
-    # named 王浩), and at another clinic 金婧佳 is someone else: not judged
-    assert (o.checked, o.failed) == (3, 2)
-    assert sorted((s["child_name"], s["_reason"]) for s in o.samples) == [
-        ("金婧佳", "1990-01-01"), ("金婧佳", "1990-01-01")]
+    with lake.writer() as con:
+        materialised = city_rules.materialize_consensus(con, catalog)
+    for consensus in (None, materialised):  # the rule's own query, or the catalog scan's table
+        rules = city_rules.rules_for(catalog["weijian.vaccinations"], catalog, consensus)
+        (o,) = [o for o in engine.run_scan(lake, catalog["weijian.vaccinations"], rules).outcomes
+                if o.rule.key.endswith("@same_person")]
+        assert o.error is None, o.error
+        # rows 2-4 have no ID and the girl's IDs say 1 January: the day and month swapped
+        # (row 4, an empty ID) fail, the right date passes; the boys' IDs disagree (two boys
+        # named 王浩), and at another clinic 金婧佳 is someone else: not judged
+        assert (o.checked, o.failed) == (3, 2)
+        assert sorted((s["child_name"], s["_reason"]) for s in o.samples) == [
+            ("金婧佳", "1990-01-01"), ("金婧佳", "1990-01-01")]
+    assert "births:weijian.vaccinations" in materialised
