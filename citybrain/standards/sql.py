@@ -23,7 +23,7 @@ import duckdb
 from citybrain.standards import regions
 
 #: Bump when any macro changes; the lake reinstalls when its marker differs.
-VERSION = 32
+VERSION = 33
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -416,7 +416,9 @@ def macro_statements() -> list[str]:
         "THEN std_squash(v) END",
         # -- amounts (元, two decimals); money is stored in fen elsewhere
         f"{m} std_amount_text(v) AS regexp_replace(std_squash(v), '^[¥￥]|[,，]|元$', '', 'g')",
-        f"{m} std_amount_parse(v) AS TRY_CAST(std_amount_text(v) AS DECIMAL(18, 2))",
+        # a plain number casts as it is; the clean-up (a regex replacement) only for the rest
+        f"{m} std_amount_parse(v) AS coalesce(TRY_CAST(CAST(v AS VARCHAR) AS DECIMAL(18, 2)), "
+        "TRY_CAST(std_amount_text(v) AS DECIMAL(18, 2)))",
         f"{m} std_amount_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
         "WHEN std_amount_parse(v) IS NULL THEN 'bad_format' "
         "WHEN std_amount_parse(v) < 0 THEN 'negative' "
