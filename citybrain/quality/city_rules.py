@@ -119,6 +119,7 @@ HOMES = Homes(
     ),
 )
 
+
 @dataclass(frozen=True)
 class Repeated:
     """A dataset with many rows per person, whose rows without a usable ID are judged by the
@@ -128,6 +129,14 @@ class Repeated:
     id_field: str
     birth_field: str
     person: tuple[str, ...]  # fields that together name one person within the dataset
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.id_field, self.birth_field, *self.person)
+
+    def named_sql(self) -> str:
+        """The row names its person: every person field present."""
+        return " AND ".join(f"NOT std_blank({r.quote_ident(f)})" for f in self.person)
 
 
 REPEATED = (
@@ -357,11 +366,10 @@ def _birth_by_ids_sql(rep: Repeated, ds: DatasetInfo) -> str:
     """Per person of ``rep`` (name, sex and place joined into one key) the birth date the IDs
     of their rows give, where those IDs agree on one."""
     q = r.quote_ident
-    named = " AND ".join(f"NOT std_blank({q(f)})" for f in rep.person)
     return (
         f"SELECT _k, min(_b) AS _v FROM (SELECT {_person_key(rep)} AS _k, "
         f"std_id_birth_raw(CAST({q(rep.id_field)} AS VARCHAR)) AS _b "
-        f"FROM {q(ds.schema)}.{q(ds.table)} WHERE {named} "
+        f"FROM {q(ds.schema)}.{q(ds.table)} WHERE {rep.named_sql()} "
         f"AND std_id_usable(CAST({q(rep.id_field)} AS VARCHAR))) "
         "GROUP BY _k HAVING count(DISTINCT _b) = 1"
     )
@@ -381,10 +389,8 @@ def birth_by_records_rule(rep: Repeated, ds: DatasetInfo, births: str | None = N
     query over the per-person dates a catalog-wide scan materialised beforehand (the scan
     then reads the dataset once); without it the rule carries the query itself.
     """
-    q = r.quote_ident
     checked, birth = r.id_check(rep.id_field), r.date_check(rep.birth_field)
     alias = "_births_" + r._slug(rep.birth_field)
-    named = " AND ".join(f"NOT std_blank({q(f)})" for f in rep.person)
     return Rule(
         f"consistency:{rep.id_field}~{rep.birth_field}@same_person",
         "consistency",
@@ -394,7 +400,7 @@ def birth_by_records_rule(rep: Repeated, ds: DatasetInfo, births: str | None = N
         "the same person's other rows give",
         f"std_date_ymd_p({birth[0][0]}) <> {alias}__v",
         applies=f"{alias}__v IS NOT NULL AND NOT std_id_usable_r({checked[-1][0]}) "
-        f"AND {birth[-1][0]} IS NULL AND {named}",
+        f"AND {birth[-1][0]} IS NULL AND {rep.named_sql()}",
         columns=(*checked, *birth),
         join=(alias, births or _birth_by_ids_sql(rep, ds), _person_key(rep)),
         sample_columns=rep.person,
@@ -442,7 +448,7 @@ def materialize_consensus(con: Any, catalog: dict[str, DatasetInfo]) -> dict[str
         con.execute(f"CREATE OR REPLACE TABLE {HOMES.table} AS {homes}")
         out["home"] = f"SELECT _k, _v FROM {HOMES.table}"
     for rep in REPEATED:
-        if _present(catalog, rep.dataset, rep.id_field, rep.birth_field, *rep.person):
+        if _present(catalog, rep.dataset, *rep.fields):
             table = f'"{WORK_SCHEMA}".{r.quote_ident("births_" + r._slug(rep.dataset))}'
             con.execute(
                 f"CREATE OR REPLACE TABLE {table} AS "
@@ -469,8 +475,7 @@ def rules_for(
         if d == ds.id and homes is not None and _present(catalog, d, field, key):
             out.append(home_rule(ds, field, key, homes))
     for rep in REPEATED:
-        if rep.dataset == ds.id and _present(catalog, ds.id, rep.id_field, rep.birth_field,
-                                             *rep.person):
+        if rep.dataset == ds.id and _present(catalog, ds.id, *rep.fields):
             out.append(birth_by_records_rule(rep, ds, (consensus or {}).get(
                 f"births:{rep.dataset}")))
     for dataset, earlier, later, days in LAGS:

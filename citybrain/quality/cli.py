@@ -11,7 +11,7 @@ from rich.table import Table
 from citybrain.config import get_settings
 from citybrain.quality import service
 from citybrain.store.ops import session_scope
-from citybrain.store.runtime import Stores
+from citybrain.store.runtime import Stores, open_session, open_stores
 
 console = Console()
 
@@ -141,14 +141,9 @@ def register(root: typer.Typer) -> None:
                 "give either --dataset or --department", "请指定 --dataset 或 --department 之一"
             )
         settings = get_settings()
-        stores = Stores.from_settings(settings)
-        try:
-            stores.migrate()
-            with session_scope(stores.sessions) as session:
-                body = (report.dataset_body(session, dataset) if dataset
-                        else report.department_body(session, department))
-        finally:
-            stores.close()
+        with open_session(settings) as session:
+            body = (report.dataset_body(session, dataset) if dataset
+                    else report.department_body(session, department))
         path = report.write(body, Path(out) if out else settings.home / "reports")
         console.print(f"{path} · score {body['score']} / 综合得分")
 
@@ -162,13 +157,8 @@ def register(root: typer.Typer) -> None:
 
         from citybrain.quality import report
 
-        stores = Stores.from_settings(get_settings())
-        try:
-            stores.migrate()
-            with session_scope(stores.sessions) as session:
-                rows = service.ticket_rows(session, stores.lake, ticket_id)
-        finally:
-            stores.close()
+        with open_stores() as stores, session_scope(stores.sessions) as session:
+            rows = service.ticket_rows(session, stores.lake, ticket_id)
         path = Path(out or f"ticket-{ticket_id}.csv")
         path.write_text(report.fix_list_csv(rows), encoding="utf-8")
         console.print(f"{len(rows)} rows → {path} / 整改清单已导出")

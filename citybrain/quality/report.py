@@ -40,8 +40,12 @@ def colour(score: float | None) -> str:
     return "#2e9d5b" if score >= 95 else "#e3a21a" if score >= 80 else "#d64545"
 
 
+def _dimension_zh(dimension: str) -> str:
+    return DIMENSIONS.get(dimension, (dimension,))[0]
+
+
 def _dimension_chart(dims: dict[str, float]) -> dict[str, Any]:
-    return bars([(DIMENSIONS.get(d, (d,))[0], v, colour(v)) for d, v in dims.items()])
+    return bars([(_dimension_zh(d), v, colour(v)) for d, v in dims.items()])
 
 
 def _ticket(t: Any) -> dict[str, Any]:
@@ -56,7 +60,7 @@ def _ticket(t: Any) -> dict[str, Any]:
 def _rule(r: Any, **extra: Any) -> dict[str, Any]:
     """One rule's line of a report, from its stored result."""
     return {
-        "dimension": DIMENSIONS.get(r.dimension, (r.dimension,))[0], "field": r.field,
+        "dimension": _dimension_zh(r.dimension), "field": r.field,
         "rule": r.description, "checked": r.checked, "failed": r.failed, "score": r.score,
         "error": r.error, "colour": colour(r.score), **extra,
     }
@@ -162,7 +166,7 @@ def department_body(session: Session, department: str) -> dict[str, Any]:
         "dimension_chart": _dimension_chart(card["dimensions"]),
         "trend_chart": trend(_department_trend(service.trend(session, department=department))),
         "rules": worst[:TOP_RULES],
-        "failing": len(worst),
+        "failing": sum(1 for _, r in failing if r.failed),  # as a dataset counts them
         "open_tickets": card["open_tickets"],
         "overdue_tickets": card["overdue_tickets"],
         "tickets": [_ticket(t) for t in sorted(tickets, key=lambda t: t.due_at)],

@@ -26,8 +26,8 @@ from citybrain.store.lake import DuckDBLake
 DEFAULT_WEIGHTS: dict[str, float] = {d: 1.0 for d in DIMENSIONS}
 DUE_DAYS = 7
 #: Data elements whose values identify a person: masked in the samples a scan keeps (results,
-#: tickets, reports), which any officer reading the rectification loop sees; the department's
-#: full fix list comes from the lake (``failing_rows``).
+#: tickets, reports) and in a ticket's fix list, which any officer reading the rectification
+#: loop sees.
 IDENTIFIER_ELEMENTS = ("id_card", "phone")
 ACTIVE = ("open", "in_progress", "resolved", "reopened")
 #: Allowed manual transitions: action → (from states, to state)
@@ -44,6 +44,12 @@ def now() -> datetime:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _masked(ds: DatasetInfo, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` of ``ds`` with its identifier fields masked (see IDENTIFIER_ELEMENTS)."""
+    identifiers = [f.name for f in ds.fields if f.element in IDENTIFIER_ELEMENTS]
+    return [privacy.mask_row(row, identifiers) for row in rows]
 
 
 def check_weights(weights: dict[str, float] | None) -> dict[str, float]:
@@ -108,9 +114,8 @@ def scan_dataset(
     standards.install_lake_macros(lake)
     rules = derive_rules(ds, as_of) if rules is None else rules
     outcome = engine.run_scan(lake, ds, rules)
-    identifiers = [f.name for f in ds.fields if f.element in IDENTIFIER_ELEMENTS]
     for o in outcome.outcomes:
-        o.samples = [privacy.mask_row(row, identifiers) for row in o.samples]
+        o.samples = _masked(ds, o.samples)
     overall, dims, fields = score_outcomes(outcome.outcomes, weights)
     scan = QualityScan(
         dataset=ds.id,
@@ -524,11 +529,10 @@ def catalog_rules(
     return ds, rules_for(ds, loaded)
 
 
-def failing_rows(
-    session: Session, lake: DuckDBLake, dataset_id: str, rule_key: str, columns: list[str]
-) -> list[dict[str, Any]]:
-    """Every row failing one rule of a dataset (only ``columns`` and the reason): the full
-    list a department works through, beyond the ticket's sample."""
+def _catalog_rule(
+    session: Session, lake: DuckDBLake, dataset_id: str, rule_key: str
+) -> tuple[DatasetInfo, Rule]:
+    """A loaded dataset and one of the rules a scan runs on it, the lake's macros installed."""
     ds, rules = catalog_rules(session, lake, dataset_id)
     rule = next((r for r in rules if r.key == rule_key), None)
     if rule is None:
@@ -536,6 +540,15 @@ def failing_rows(
             f"no rule {rule_key} on {dataset_id}", f"数据集 {dataset_id} 无规则 {rule_key}"
         )
     standards.install_lake_macros(lake)
+    return ds, rule
+
+
+def failing_rows(
+    session: Session, lake: DuckDBLake, dataset_id: str, rule_key: str, columns: list[str]
+) -> list[dict[str, Any]]:
+    """Every row failing one rule of a dataset (only ``columns`` and the reason): the full
+    list a department works through, beyond the ticket's sample."""
+    ds, rule = _catalog_rule(session, lake, dataset_id, rule_key)
     return engine.failing_rows(lake, ds, rule, columns)
 
 
@@ -544,14 +557,6 @@ def ticket_rows(session: Session, lake: DuckDBLake, ticket_id: int) -> list[dict
     now, with the row number, the sample columns and the reason, identifiers masked as in
     the samples. Read from the lake as loaded, so it reflects the latest load."""
     ticket = get_ticket(session, ticket_id)
-    ds, rules = catalog_rules(session, lake, ticket.dataset)
-    rule = next((r for r in rules if r.key == ticket.rule_key), None)
-    if rule is None:
-        raise DatasetNotScannable(
-            f"no rule {ticket.rule_key} on {ticket.dataset}",
-            f"数据集 {ticket.dataset} 无规则 {ticket.rule_key}",
-        )
-    standards.install_lake_macros(lake)
+    ds, rule = _catalog_rule(session, lake, ticket.dataset, ticket.rule_key)
     rows = engine.failing_rows(lake, ds, rule, ["_cb_row", *engine.sample_columns(ds, rule)])
-    identifiers = [f.name for f in ds.fields if f.element in IDENTIFIER_ELEMENTS]
-    return [privacy.mask_row(row, identifiers) for row in rows]
+    return _masked(ds, rows)

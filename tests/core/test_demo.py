@@ -9,6 +9,13 @@ import sys
 from pathlib import Path
 
 
+def _cli(home: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """``citybrain ARGS`` as a user runs it on ``home``: a real process."""
+    env = {**os.environ, "CITYBRAIN_HOME": str(home), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "citybrain.cli", *args],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
 def test_demo_prepares_every_stage(demo_home: Path) -> None:
     assert (demo_home / "city" / "manifest.yaml").exists()
     assert (demo_home / "ops.db").exists() and (demo_home / "lake.duckdb").exists()
@@ -16,9 +23,7 @@ def test_demo_prepares_every_stage(demo_home: Path) -> None:
 
 
 def test_demo_again_reuses_everything(demo_home: Path) -> None:
-    env = {**os.environ, "CITYBRAIN_HOME": str(demo_home), "COLUMNS": "200"}
-    command = [sys.executable, "-m", "citybrain.cli", "demo", "--no-serve"]
-    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    again = _cli(demo_home, "demo", "--no-serve", timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "reusing the demo city" in again.stdout
     assert "✓ indicators" in again.stdout and "✓ quality" in again.stdout
@@ -26,12 +31,8 @@ def test_demo_again_reuses_everything(demo_home: Path) -> None:
 
 
 def test_quality_reports_of_a_dataset_and_a_department(demo_home: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "CITYBRAIN_HOME": str(demo_home), "COLUMNS": "200"}
-
     def report(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "citybrain.cli", "quality", "report", *args,
-                   "--out", str(tmp_path)]
-        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        return _cli(demo_home, "quality", "report", *args, "--out", str(tmp_path))
 
     for args, name in ((("--dataset", "gongan.hukou"), "gongan.hukou"),
                        (("--dataset", "jiaoyu.enrolment"), "jiaoyu.enrolment"),  # G + ID
@@ -66,11 +67,8 @@ def test_a_tickets_fix_list_holds_every_failing_row(demo_home: Path, tmp_path: P
             tid, failed = ticket.id, ticket.failed
     finally:
         stores.close()
-    env = {**os.environ, "CITYBRAIN_HOME": str(demo_home), "COLUMNS": "200"}
     out = tmp_path / "fix.csv"
-    command = [sys.executable, "-m", "citybrain.cli", "quality", "rows", str(tid),
-               "--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    done = _cli(demo_home, "quality", "rows", str(tid), "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     text = out.read_text(encoding="utf-8")
     header, *lines = text.lstrip("\ufeff").splitlines()
