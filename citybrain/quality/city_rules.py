@@ -7,7 +7,8 @@ another source or the business process behind the data, so the stewards declare 
   citizen ID anywhere in the city's data must equal the name the records agree on for that ID,
   the public-security household register (公安 户籍) breaking ties; likewise a company's name
   for its unified social credit code, the market-regulation register (市场监管 登记) breaking
-  ties.
+  ties. A person's name no other record confirms must not hold a character the records
+  correct wherever they can check it (理 for 李: a slip the city keeps making).
 * **One home per household** (现住址以迁入登记为准): the registers written when people move
   in (不动产登记, 出生医学证明, 死亡医学证明) say where a household lives now; an address
   another department holds for a member (户籍地址, 居住地址, 家庭住址) must be that home.
@@ -48,6 +49,11 @@ class Reference:
     key_macro: str  # standards macro giving the comparable key (NULL when unusable)
     register_zh: str
     by_sex: bool = False  # given-name characters are weighed by the ID's sex digit
+    learns_slips: bool = False  # judge lone records by the characters others get corrected
+
+    @property
+    def slips_table(self) -> str:
+        return f'"{WORK_SCHEMA}"."{self.kind}_slips"'
 
     @property
     def table(self) -> str:
@@ -74,6 +80,7 @@ PERSONS = Reference(
     "std_id_key",
     "户籍",
     by_sex=True,
+    learns_slips=True,
 )
 COMPANIES = Reference(
     "company",
@@ -207,22 +214,13 @@ def _custom(ds: DatasetInfo) -> list[Rule]:
     return out
 
 
-def _consensus_sql(ref: Reference, sources: list[tuple[DatasetInfo, str, str]]) -> str:
-    """Per key the name the city's records agree on; a key whose top names still tie has no
-    consensus. Only names valid on their own vote.
-
-    Every record votes: each is typed in on its own (a clinic per dose, a bureau per
-    filing), so nineteen vaccination records outweigh one register entry with a slip. A
-    record is a primary-key value of its dataset: a delivered copy of a row (the same key
-    twice, a uniqueness finding) is not a second witness to its own spelling. When
-    the votes tie (often the register against one other record), the likelier name wins: the
-    one whose characters the city's names use most in that place (first character; for a
-    person's given name, in a man's or a woman's name by the ID's sex digit), which is how a
-    clerk spots 素勇志 against 苏勇志 or 婷 in a man's name; the register breaks what is left.
-    """
+def _records_sql(ref: Reference, sources: list[tuple[DatasetInfo, str, str]]) -> str:
+    """Every record naming the entity: its comparable key ``_k`` (NULL when unusable), name
+    ``_n``, whether it is the register's (``_reg``) and its record identity ``_rec`` (NULL:
+    the row counts on its own)."""
     q = r.quote_ident
 
-    def record(i: int, ds: DatasetInfo) -> str:  # NULL: the row counts on its own
+    def record(i: int, ds: DatasetInfo) -> str:
         if not ds.primary_key:
             return "NULL"
         cols = [f"CAST({q(c)} AS VARCHAR)" for c in ds.primary_key]
@@ -237,13 +235,33 @@ def _consensus_sql(ref: Reference, sources: list[tuple[DatasetInfo, str, str]]) 
         f"{record(i, ds)} AS _rec FROM {q(ds.schema)}.{q(ds.table)}"
         for i, (ds, name, key) in enumerate(sources)
     ]
+    return (
+        f"SELECT _n, _reg, _rec, {ref.key_macro}(_kv) AS _k FROM ("
+        + " UNION ALL ".join(parts)
+        + ")"
+    )
+
+
+def _consensus_sql(ref: Reference, records: str) -> str:
+    """Per key the name the city's records agree on; a key whose top names still tie has no
+    consensus. Only names valid on their own vote. ``records``: a table or sub-select of
+    :func:`_records_sql`.
+
+    Every record votes: each is typed in on its own (a clinic per dose, a bureau per
+    filing), so nineteen vaccination records outweigh one register entry with a slip. A
+    record is a primary-key value of its dataset: a delivered copy of a row (the same key
+    twice, a uniqueness finding) is not a second witness to its own spelling. When
+    the votes tie (often the register against one other record), the likelier name wins: the
+    one whose characters the city's names use most in that place (first character; for a
+    person's given name, in a man's or a woman's name by the ID's sex digit), which is how a
+    clerk spots 素勇志 against 苏勇志 or 婷 in a man's name; the register breaks what is left.
+    """
     place = "std_id_sex_raw(_k)" if ref.by_sex else "1"
     return (
         "WITH _votes AS (SELECT _k, _n, "
         "count(DISTINCT _rec) + count(*) FILTER (WHERE _rec IS NULL) AS _rows, "
-        f"max(_reg) AS _reg FROM (SELECT *, {ref.key_macro}(_kv) AS _k FROM ("
-        + " UNION ALL ".join(parts)
-        + ")) WHERE _k IS NOT NULL AND std_name_reason(_n) IS NULL GROUP BY _k, _n), "
+        f"max(_reg) AS _reg FROM {records} "
+        "WHERE _k IS NOT NULL AND std_name_reason(_n) IS NULL GROUP BY _k, _n), "
         f"_chars AS (SELECT _k, _n, CASE WHEN _i = 1 THEN 0 ELSE {place} END AS _pos, "
         "substr(_n, _i, 1) AS _c "
         "FROM (SELECT _k, _n, unnest(range(1, length(_n) + 1)) AS _i FROM _votes)), "
@@ -284,8 +302,74 @@ def name_rule(
         applies=f"{alias}__v IS NOT NULL AND std_name_reason({q(name)}) IS NULL",
         join=(
             alias,
-            consensus or _consensus_sql(ref, sources),
+            consensus or _consensus_sql(ref, f"({_records_sql(ref, sources)})"),
             f"{ref.key_macro}(CAST({q(key)} AS VARCHAR))",
+        ),
+        sample_columns=(key,),
+        reason=f"{alias}__v",
+    )
+
+
+#: a character is a known slip at its place (surname or given name) when the records that
+#: can be checked show it wrong at least this often, and in at least this share of them
+SLIP_MIN_WRONG = 2
+SLIP_MIN_SHARE = 0.9
+
+
+def _slips_sql(records: str, consensus: str) -> str:
+    """Per lone record (its key named by no other record, or unusable) whose name holds a
+    known slip: the name with each slip character replaced by the one the checked records
+    carry in its place most often. ``_k`` is ``key|name`` (key empty when unusable).
+
+    The error model is learnt from the city's own records: where a key has two or more
+    records and a consensus, each character of each record is compared with the consensus
+    in the same place. A character that is (nearly) always outvoted there, such as 理 for
+    李 or 墙 for 强, is a slip of the pen or of the input method; one the records confirm
+    (程 as a surname, 建 in a man's name) never is, however it sounds.
+    """
+    place = "CASE WHEN _i = 1 THEN 0 ELSE 1 END AS _p"
+    chars = "unnest(range(1, length(_n) + 1)) AS _i"
+    return (
+        f"WITH _r AS (SELECT _k, _n, _rec FROM {records} WHERE std_name_reason(_n) IS NULL), "
+        "_sup AS (SELECT _k, count(DISTINCT _rec) + count(*) FILTER (WHERE _rec IS NULL) "
+        "AS _s FROM _r WHERE _k IS NOT NULL GROUP BY _k), "
+        f"_pairs AS (SELECT {place}, substr(_n, _i, 1) AS _c, substr(_v, _i, 1) AS _cv "
+        f"FROM (SELECT _n, _v, {chars} FROM _r JOIN _sup USING (_k) "
+        f"JOIN {consensus} AS _con USING (_k) WHERE _s >= 2 AND length(_n) = length(_v))), "
+        "_wrong AS (SELECT _p, _c, arg_max(_cv, (_m, _cv)) AS _fix, sum(_m) AS _w "
+        "FROM (SELECT _p, _c, _cv, count(*) AS _m FROM _pairs WHERE _cv <> _c GROUP BY ALL) "
+        "GROUP BY ALL), "
+        "_slip AS (SELECT _p, _c, _fix FROM _wrong JOIN (SELECT _p, _c, count(*) AS _all "
+        f"FROM _pairs GROUP BY ALL) USING (_p, _c) WHERE _w >= {SLIP_MIN_WRONG} "
+        f"AND _w >= {SLIP_MIN_SHARE} * _all), "
+        "_lone AS (SELECT DISTINCT coalesce(_k, '') AS _key, _n FROM _r LEFT JOIN _sup "
+        "USING (_k) WHERE coalesce(_s, 0) < 2), "
+        f"_chars AS (SELECT _key, _n, _i, {place}, substr(_n, _i, 1) AS _c "
+        f"FROM (SELECT *, {chars} FROM _lone)) "
+        "SELECT _key || '|' || _n AS _k, string_agg(coalesce(_fix, _c), '' ORDER BY _i) AS _v "
+        "FROM _chars LEFT JOIN _slip USING (_p, _c) GROUP BY _key, _n HAVING count(_fix) > 0"
+    )
+
+
+def slip_rule(ref: Reference, ds: DatasetInfo, name: str, key: str, slips: str) -> Rule:
+    """A name no other record can confirm holds no character the city's records correct
+    wherever they can check it (:func:`_slips_sql`); the sample's reason is the likely
+    spelling."""
+    q = r.quote_ident
+    alias = f"_slip_{ref.kind}_" + r._slug(name)
+    col = f"trim(CAST({q(name)} AS VARCHAR))"
+    return Rule(
+        f"consistency:{name}@name_slips",
+        "consistency",
+        name,
+        f"{name} 不含本市记录中屡被更正的用字(同音、形近错字) / holds no character the city's "
+        "records correct wherever they can check it (a homophone or look-alike slip)",
+        f"{alias}__v IS NOT NULL AND {col} <> {alias}__v",
+        applies=f"std_name_reason({q(name)}) IS NULL",
+        join=(
+            alias,
+            slips,
+            f"concat(coalesce({ref.key_macro}(CAST({q(key)} AS VARCHAR)), ''), '|', {col})",
         ),
         sample_columns=(key,),
         reason=f"{alias}__v",
@@ -409,6 +493,11 @@ def birth_by_records_rule(rep: Repeated, ds: DatasetInfo, births: str | None = N
     )
 
 
+def _inline_slips(ref: Reference, sources: list[tuple[DatasetInfo, str, str]]) -> str:
+    records = f"({_records_sql(ref, sources)})"
+    return _slips_sql(records, f"({_consensus_sql(ref, records)})")
+
+
 def _present(catalog: dict[str, DatasetInfo], d: str, *fields: str) -> bool:
     return d in catalog and all(catalog[d].field(f) for f in fields)
 
@@ -441,8 +530,16 @@ def materialize_consensus(con: Any, catalog: dict[str, DatasetInfo]) -> dict[str
         sources = sources_of(ref, catalog)
         if not sources:
             continue
-        con.execute(f"CREATE OR REPLACE TABLE {ref.table} AS {_consensus_sql(ref, sources)}")
+        records = f'"{WORK_SCHEMA}"."{ref.kind}_records"'
+        con.execute(f"CREATE OR REPLACE TABLE {records} AS {_records_sql(ref, sources)}")
+        con.execute(f"CREATE OR REPLACE TABLE {ref.table} AS {_consensus_sql(ref, records)}")
         out[ref.kind] = f"SELECT _k, _v FROM {ref.table}"
+        if ref.learns_slips:
+            con.execute(
+                f"CREATE OR REPLACE TABLE {ref.slips_table} AS {_slips_sql(records, ref.table)}"
+            )
+            out[f"{ref.kind}_slips"] = f"SELECT _k, _v FROM {ref.slips_table}"
+        con.execute(f"DROP TABLE {records}")
     homes = _homes_sql(HOMES, catalog)
     if homes is not None:
         con.execute(f"CREATE OR REPLACE TABLE {HOMES.table} AS {homes}")
@@ -468,8 +565,12 @@ def rules_for(
     for ref in REFERENCES:
         sources = sources_of(ref, catalog)
         for src, name, key in sources:
-            if src.id == ds.id:
-                out.append(name_rule(ref, ds, name, key, sources, (consensus or {}).get(ref.kind)))
+            if src.id != ds.id:
+                continue
+            out.append(name_rule(ref, ds, name, key, sources, (consensus or {}).get(ref.kind)))
+            if ref.learns_slips:
+                slips = (consensus or {}).get(f"{ref.kind}_slips") or _inline_slips(ref, sources)
+                out.append(slip_rule(ref, ds, name, key, slips))
     homes = (consensus or {}).get("home") or _homes_sql(HOMES, catalog)
     for d, field, key in HOMES.checked:
         if d == ds.id and homes is not None and _present(catalog, d, field, key):
