@@ -52,3 +52,22 @@ def mask_row(row: dict[str, Any], identifier_fields: Iterable[str]) -> dict[str,
         else:
             out[k] = v
     return out
+
+
+def mask_tree(value: Any, identifier_fields: Iterable[str]) -> Any:
+    """``value`` (a JSON-like tree of dicts and lists, as an API returns it) with every
+    identifier field masked wherever it sits and ID/mobile numbers masked in any other
+    text: a golden record, its provenance and its source rows in one pass."""
+    fields = frozenset(identifier_fields)
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {
+                k: mask_identifier(x) if k in fields and x is not None else walk(x)
+                for k, x in v.items()
+            }
+        if isinstance(v, list | tuple):
+            return [walk(x) for x in v]
+        return mask_pii(v) if isinstance(v, str) else v
+
+    return walk(value)

@@ -1,4 +1,8 @@
-"""HTTP routes of the fusion domain: registry lookups and 实有人口 counts."""
+"""HTTP routes of the fusion domain: registry lookups and 实有人口 counts.
+
+Lookups answer with ID and phone numbers masked (see :mod:`citybrain.privacy`): nothing
+here grants more; a department that needs them whole asks through data sharing.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from fastapi import APIRouter, Query
 
 from citybrain.deps import LakeDep
 from citybrain.fusion import service
+from citybrain.privacy import mask_tree
 
 router = APIRouter(tags=["fusion"])
 
@@ -26,25 +31,26 @@ def find_persons(
     limit: int = Query(20, ge=1, le=200),
 ) -> list[dict[str, Any]]:
     """Find persons by ID number (15 or 18 digits) or by name."""
-    return service.find_person(lake, id_number=id_number, name=name, limit=limit)
+    found = service.find_person(lake, id_number=id_number, name=name, limit=limit)
+    return mask_tree(found, service.PERSONAL_FIELDS)
 
 
 @router.get("/persons/{person_id}")
 def get_person(person_id: str, lake: LakeDep) -> dict[str, Any]:
     """A person's golden record with provenance, source records and links."""
-    return service.get_person(lake, person_id)
+    return mask_tree(service.get_person(lake, person_id), service.PERSONAL_FIELDS)
 
 
 @router.get("/companies/{key}")
 def get_company(key: str, lake: LakeDep) -> dict[str, Any]:
     """A company (registry id or USCC) with its sources and people."""
-    return service.get_company(lake, key)
+    return mask_tree(service.get_company(lake, key), service.PERSONAL_FIELDS)
 
 
 @router.get("/buildings/{building_id}")
 def building(building_id: str, lake: LakeDep) -> dict[str, Any]:
     """Who lives in a building."""
-    return service.building_people(lake, building_id)
+    return mask_tree(service.building_people(lake, building_id), service.PERSONAL_FIELDS)
 
 
 @router.get("/residents")

@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from citybrain.fusion import service
+from citybrain.privacy import mask_tree
 from citybrain.store.runtime import open_stores
 
 console = Console()
@@ -73,14 +74,16 @@ def register(root: typer.Typer) -> None:
             console.print("no match / 未找到")
             raise typer.Exit(1)
         for d in details:
-            console.print_json(json.dumps(d, default=str, ensure_ascii=False))
+            masked = mask_tree(d, service.PERSONAL_FIELDS)
+            console.print_json(json.dumps(masked, default=str, ensure_ascii=False))
 
     @group.command("company")
     def company(key: Annotated[str, typer.Argument(help="company id (C…) or USCC")]) -> None:
         """Show a company's golden record, sources and people."""
         with open_stores() as stores:
             d = service.get_company(stores.lake, key)
-        console.print_json(json.dumps(d, default=str, ensure_ascii=False))
+        masked = mask_tree(d, service.PERSONAL_FIELDS)
+        console.print_json(json.dumps(masked, default=str, ensure_ascii=False))
 
     @group.command("residents")
     def residents(

@@ -33,6 +33,9 @@ from citybrain.store.lake import qualified
 log = logging.getLogger("citybrain.fusion")
 
 ZONE = "registry"
+#: fields of the lookups below that identify a person: whoever shows a lookup outside the
+#: lake masks them (citybrain.privacy) unless a grant allows more
+PERSONAL_FIELDS = ("id_number", "phone")
 LEVELS = ("building", "grid", "community", "district")
 Progress = Callable[[str], None]
 

@@ -28,6 +28,14 @@ async def reg_client(home_with_registry: Path):
             yield c
 
 
+def lake_ids(built, person_id: str) -> set[str]:
+    """The ID numbers the person's source rows hold in the lake (whole)."""
+    lake, _ = built
+    return {r["id_number"] for r in lake.query(
+        "SELECT id_number FROM registry.person_mentions WHERE person_id = ? "
+        "AND id_number IS NOT NULL", [person_id]).to_pylist()}
+
+
 def _a_person(built) -> dict:
     lake, _ = built
     return lake.query("""
@@ -44,8 +52,14 @@ async def test_api_routes(reg_client: httpx.AsyncClient, built) -> None:
     found = (await reg_client.get("/api/v1/fusion/persons",
                                   params={"id_number": p["id_number"]})).json()
     assert [f["person_id"] for f in found] == [p["person_id"]]
-    d = (await reg_client.get(f"/api/v1/fusion/persons/{p['person_id']}")).json()
+    assert [f["id_number"] for f in found] == [mask(p["id_number"])]
+    page = await reg_client.get(f"/api/v1/fusion/persons/{p['person_id']}")
+    d = page.json()
     assert d["record"]["name"] == p["name"] and d["sources"] and d["building"]
+    # no grant: ID numbers are masked in the golden record and in every source row
+    assert p["id_number"] not in page.text and d["record"]["id_number"] == mask(p["id_number"])
+    assert {s["id_number"] for s in d["sources"] if s["id_number"]} <= {
+        mask(s) for s in lake_ids(built, p["person_id"])}
     assert d["record"]["name_source"]["dataset"]
     b = (await reg_client.get(f"/api/v1/fusion/buildings/{d['building']['building_id']}"
                               )).json()
@@ -96,6 +110,7 @@ def test_cli_lookups(home_with_registry: Path, built) -> None:
     r = runner.invoke(cli_app, ["fusion", "person", p["id_number"]])
     assert r.exit_code == 0, r.output
     assert p["person_id"] in r.output
+    assert p["id_number"] not in r.output and mask(p["id_number"]) in r.output
     r = runner.invoke(cli_app, ["fusion", "residents"])
     assert r.exit_code == 0 and "370202" in r.output
     r = runner.invoke(cli_app, ["fusion", "person", "P999999999"])
