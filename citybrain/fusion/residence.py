@@ -10,9 +10,11 @@ addresses and subsidy files. Registers written at the move (不动产登记, 出
    mother and father; an enrolment names pupil and guardian) or the same room. A token shared
    by more people than a household can hold is ignored, so a bad value cannot chain strangers.
 2. Each **candidate building** of a household scores the summed weight of its address
-   mentions (``address_weights`` per dataset in the rules) plus, per member, the weight of
-   district evidence (``district_evidence``: a pupil's school or a child's vaccination clinic
-   names the district where the family lives) when the building lies in that district.
+   mentions (``address_weights`` per dataset in the rules; ``changed_address_weights`` for a
+   row dated by a registered change, such as a hukou row's 变动日期 of a move) plus, per
+   member, the weight of district evidence (``district_evidence``: a pupil's school or a
+   child's vaccination clinic names the district where the family lives) when the building
+   lies in that district.
 3. The best candidate is every member's home (ties: most recent record, then building id).
    A person with no address but district evidence is placed in that district only.
 """
@@ -46,25 +48,36 @@ def homes(con: duckdb.DuckDBPyConnection, table: str, rules: Rules, buildings: p
     """
     r: dict[str, Any] = rules.residents
     weights = {str(k): float(v) for k, v in (r.get("address_weights") or {}).items()}
+    changed = {str(k): float(v) for k, v in (r.get("changed_address_weights") or {}).items()}
+    gone = [str(x) for x in (*r.get("death_status", []), *r.get("moved_away_status", []))]
     household_rows = [str(d) for d in r.get("household_rows", [])]
     d_weight = float(r.get("district_evidence_weight", 1.5))
     cap = int(r.get("max_household", MAX_HOUSEHOLD))
-    con.register("_w", pa.table({"dataset": pa.array(list(weights), pa.string()),
-                                 "w": pa.array(list(weights.values()), pa.float64())}))
+    datasets = sorted(set(weights) | set(changed))
+    con.register("_w", pa.table({
+        "dataset": pa.array(datasets, pa.string()),
+        "w": pa.array([weights.get(d) for d in datasets], pa.float64()),
+        "cw": pa.array([changed.get(d) for d in datasets], pa.float64()),
+    }))
     con.register("_b", buildings.select(["building_id", "district_code"]))
     con.register("_d", districts.select(["code", "name"]))
     con.execute(f"""
       CREATE OR REPLACE TEMP TABLE _ev AS
       -- one vote per person, dataset and building: a duplicated row is not a second witness;
       -- ties between spellings of one address go to the newest, then the greatest, so the
-      -- result does not depend on the order of the mentions
+      -- result does not depend on the order of the mentions. A row dated by a registered
+      -- change (hukou 变动日期) of someone still there was written at the move: it weighs
+      -- ``changed_address_weights``.
       SELECT m.person_id, m.building_id,
              arg_max(m.addr_norm, (COALESCE(m.record_day, ''), m.addr_norm)) AS addr_norm,
-             max(m.record_day) AS record_day, max(COALESCE(w.w, 1.0)) AS w,
+             max(m.record_day) AS record_day,
+             max(CASE WHEN w.cw IS NOT NULL AND m.status_day IS NOT NULL
+                       AND NOT list_contains(?, COALESCE(trim(m.status), '')) THEN w.cw
+                      ELSE COALESCE(w.w, 1.0) END) AS w,
              any_value(b.district_code) AS district_code
       FROM {table} m LEFT JOIN _w w USING (dataset) JOIN _b b USING (building_id)
       WHERE m.building_id IS NOT NULL GROUP BY m.person_id, m.dataset, m.building_id
-    """)
+    """, [gone])
     # district named by a place (school, clinic): the longest district name it contains
     con.execute(f"""
       CREATE OR REPLACE TEMP TABLE _pd AS

@@ -10,10 +10,12 @@ another source or the business process behind the data, so the stewards declare 
   ties. A person's name no other record confirms must not hold a character the records
   correct wherever they can check it (理 for 李: a slip the city keeps making).
 * **One home per household** (现住址以迁入登记为准): the registers written when people move
-  in (不动产登记, 出生医学证明, 死亡医学证明) say where a household lives now; an address
-  another department holds for a member (户籍地址, 居住地址, 家庭住址) must be that home.
-  Members are found by the household register's 户号. About half of the hukou rows of people
-  who moved keep the old address; this is how such a row shows.
+  in (不动产登记, 出生医学证明, 死亡医学证明), and a household-register row dated by a
+  registered change (变动日期) of someone still there, say where a household lives now; an
+  address another department holds for a member (户籍地址, 居住地址, 家庭住址) must be that
+  home. Members are found by the household register's 户号. About half of the hukou rows of
+  people who moved keep the old address (the move never registered); this is how such a
+  row shows.
 * **One birth date per person** (出生日期以身份证号为准): where a person has many rows in one
   dataset (a child's every dose), a row without a usable ID is matched to the person's other
   rows by name, sex and place, and must carry the birth date their IDs give; a day and month
@@ -101,6 +103,10 @@ class Homes:
     # together (户号, a joint property certificate, a birth certificate's parents)
     witnesses: tuple[tuple[str, str, str], ...]  # address fields written at a move
     checked: tuple[tuple[str, str, str], ...]  # address fields that may lag behind
+    #: (dataset, address field, ID field, change-date field, status field): a register row
+    #: dated by a registered change, of a person still there, was written at the move too
+    changed: tuple[tuple[str, str, str, str, str], ...] = ()
+    gone: tuple[str, ...] = ("死亡", "死亡注销", "迁出", "迁出注销", "注销")  # not there
     key_macro: str = "std_id_key"
     table: str = f'"{WORK_SCHEMA}"."homes"'
 
@@ -124,6 +130,7 @@ HOMES = Homes(
         ("minzheng.subsidies", "address", "id_card"),
         ("jiaoyu.enrolment", "jtzz", "sfzjh"),
     ),
+    changed=(("gongan.hukou", "户籍地址", "公民身份号码", "变动日期", "人员状态"),),
 )
 
 
@@ -377,8 +384,9 @@ def slip_rule(ref: Reference, ds: DatasetInfo, name: str, key: str, slips: str) 
 
 
 def _homes_sql(homes: Homes, catalog: dict[str, DatasetInfo]) -> str | None:
-    """Per citizen-ID key the household's home: the one address the move-in registers of all
-    its members agree on; none where they name two addresses or none at all.
+    """Per citizen-ID key the household's home: the one address the move-in registers (and
+    the register rows dated by a registered change) of all its members agree on; none where
+    they name two addresses or none at all.
 
     Households are people joined by a shared household value or the same room (two rounds
     of smallest-label propagation: enough for an owner outside the household register to
@@ -389,23 +397,32 @@ def _homes_sql(homes: Homes, catalog: dict[str, DatasetInfo]) -> str | None:
     never precision. None without any witness loaded.
     """
     q = r.quote_ident
-    witnesses = [w for w in homes.witnesses if _present(catalog, *w)]
+    gone = ", ".join(f"'{g}'" for g in homes.gone)
+    witnesses: list[tuple[str, ...]] = [w for w in homes.witnesses if _present(catalog, *w)]
+    witnesses += [
+        (d, f, k, f"NOT std_blank({q(when)}) AND coalesce(trim(CAST({q(status)} AS VARCHAR)), "
+                  f"'') NOT IN ({gone})")
+        for d, f, k, when, status in homes.changed
+        if _present(catalog, d, f, k, when, status)
+    ]
     if not witnesses:
         return None
 
-    def select(sources: list[tuple[str, str, str]], value: str, out: str) -> str:
-        """The sources' (key, value) rows; the key's and the address's macros applied once
-        over the union (binding a macro per source cost more than running it)."""
+    def select(sources: list[tuple[str, ...]], value: str, out: str) -> str:
+        """The sources' (key, value) rows (where a source's condition holds); the key's and
+        the address's macros applied once over the union (binding a macro per source cost
+        more than running it)."""
         union = " UNION ALL ".join(
-            f"SELECT CAST({q(k)} AS VARCHAR) AS _kv, {value.format(q(f), i)} AS _v "
-            f"FROM {q(catalog[d].schema)}.{q(catalog[d].table)}"
-            for i, (d, f, k) in enumerate(sources)
+            f"SELECT CAST({q(src[2])} AS VARCHAR) AS _kv, {value.format(q(src[1]), i)} AS _v "
+            f"FROM {q(catalog[src[0]].schema)}.{q(catalog[src[0]].table)}"
+            + (f" WHERE {src[3]}" if len(src) > 3 else "")
+            for i, src in enumerate(sources)
         )
         return f"SELECT {homes.key_macro}(_kv) AS _k, {out} FROM ({union})"
 
     said = select(witnesses, "CAST({0} AS VARCHAR)", "std_address_key(_v) AS _a")
     tokens = [t for t in homes.households if _present(catalog, *t)]
-    rooms = witnesses + [c for c in homes.checked if _present(catalog, *c)]
+    rooms = [w[:3] for w in witnesses] + [c for c in homes.checked if _present(catalog, *c)]
     together = " UNION ALL ".join(
         [select(tokens, "'{1}:' || trim(CAST({0} AS VARCHAR))", "_v AS _t")] * bool(tokens)
         + [select(rooms, "CAST({0} AS VARCHAR)", "'@' || std_address_key(_v) AS _t")]

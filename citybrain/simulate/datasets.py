@@ -58,6 +58,9 @@ class Built:
     identity: list[tuple[str, str, np.ndarray]]  # (role, entity_type, entity index per row)
     conditions: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     stale: dict[str, np.ndarray] = field(default_factory=dict)
+    #: per stale-able field, other fields and the values they keep on a row left stale: a
+    #: department that did not record the move did not date it either
+    stale_with: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     late_values: np.ndarray | None = None
 
 
@@ -126,7 +129,8 @@ def build_hukou(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Bui
     relation = np.where(role == 0, "户主", np.where(role == 1, "配偶",
                                                     np.where(male, "子", "女")))
     birth = P["birth"][rows]
-    reg = np.maximum(birth + _days(rng, 10, 60, n), np.datetime64("1995-07-01"))
+    first_reg = np.maximum(birth + _days(rng, 10, 60, n), np.datetime64("1995-07-01"))
+    reg = first_reg.copy()
     moved = P["mover"][rows]
     reg[moved] = P["move_date"][rows][moved]
     dead = ~np.isnat(P["death"][rows])
@@ -134,6 +138,9 @@ def build_hukou(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Bui
     change = np.full(n, np.datetime64("NaT", "D"))
     change[moved] = P["move_date"][rows][moved]
     change[dead] = P["death"][rows][dead] + _days(rng, 3, 30, int(dead.sum()))
+    # a row whose move was never registered (its address left stale) keeps its first
+    # registration and no change date, unless a death was registered since
+    unregistered = np.where(dead, change, np.datetime64("NaT", "D"))
     cols = {
         "户号": _obj(join_str("3702", pa.array(P["household"][rows] + 10_000_000))),
         "姓名": P["name"][rows].astype(object), "性别": _sex(male), "民族": P["ethnic"][rows],
@@ -144,7 +151,9 @@ def build_hukou(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Bui
     }
     return Built(cols, [("subject", "person", rows)],
                  conditions={("公民身份号码", "legacy_15"): _before_2000(P, rows)},
-                 stale={"户籍地址": _obj(P["prev_address"].take(pa.array(rows)))})
+                 stale={"户籍地址": _obj(P["prev_address"].take(pa.array(rows)))},
+                 stale_with={"户籍地址": {"登记日期": dstr(first_reg, "compact"),
+                                          "变动日期": dstr(unregistered, "compact")}})
 
 
 RESIDENCE = Spec(

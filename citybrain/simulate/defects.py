@@ -121,14 +121,18 @@ def apply_defects(
     stale: dict[str, np.ndarray],
     record_field: str | None,
     late_values: np.ndarray | None,
+    stale_with: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> tuple[DefectLog, np.ndarray]:
     """Inject field and row defects into ``cols`` in place.
 
-    Returns the log and ``dup_src``: source row of every appended duplicate row (caller
-    appends those rows and their identity truth).
+    ``stale_with``: per stale-able field, other fields and the values a row left stale
+    keeps in them (the dates of a move nobody registered), where no defect of their own
+    was injected. Returns the log and ``dup_src``: source row of every appended duplicate
+    row (caller appends those rows and their identity truth).
     """
     log = DefectLog()
     n = len(next(iter(cols.values())))
+    defected: dict[str, np.ndarray] = {}
     for fld, kinds in rates.items():
         if fld == "_row":
             continue
@@ -161,6 +165,15 @@ def apply_defects(
             orig = values[rows].tolist()
             values[rows] = _mutate(kind, orig, element, rng, stale.get(fld), rows)
             log.add(rows, fld, kind, orig)
+            if kind == "stale_address":
+                for other, kept in (stale_with or {}).get(fld, {}).items():
+                    free = rows[~defected.get(other, np.zeros(n, dtype=bool))[rows]]
+                    col = cols[other]
+                    if not isinstance(col, np.ndarray) or col.dtype != object:
+                        col = np.asarray(col, dtype=object)
+                        cols[other] = col
+                    col[free] = kept[free]
+        defected[fld] = taken
     row_rates = rates.get("_row", {})
     late = row_rates.get("late_update", 0.0)
     if late and record_field is not None and late_values is not None:

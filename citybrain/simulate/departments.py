@@ -82,7 +82,7 @@ def _finish(rng: np.random.Generator, spec: ds.Spec, built: ds.Built,
     cols = built.cols
     elements = {f.name: f.element for f in spec.fields}
     log, dup_src = apply_defects(rng, cols, elements, rates, built.conditions, built.stale,
-                                 spec.record_field, built.late_values)
+                                 spec.record_field, built.late_values, built.stale_with)
     n = len(next(iter(cols.values())))
     if len(dup_src):
         for k, v in cols.items():

@@ -188,7 +188,8 @@ def build_people(rng: np.random.Generator, knobs: Knobs, geo: Geography) -> dict
     ethnic = ethnic_names[rng.choice(len(ethnic_names), p=ethnic_p / ethnic_p.sum(), size=n)]
 
     address = address_of(geo, building, unit[hh], room[hh])
-    mover = move_hh[hh]
+    # a child born after the household moved never lived at the previous home
+    mover = move_hh[hh] & (birth < move_date[hh])
     prev_address = address_of(geo, np.maximum(prev_b[hh], 0), np.maximum(prev_unit[hh], 1),
                               np.maximum(prev_room[hh], 101))
     prev_address = pc.if_else(pa.array(mover), prev_address, pa.scalar("", pa.string()))
@@ -199,7 +200,8 @@ def build_people(rng: np.random.Generator, knobs: Knobs, geo: Geography) -> dict
         "id_card": id_card, "phone": phone, "ethnic": ethnic, "household": hh, "role": role,
         "household_size": hsize, "building": building, "unit": unit[hh], "room": room[hh],
         "grid_idx": grid_idx, "district_idx": district_idx, "address": address,
-        "mover": mover, "move_date": move_date[hh], "prev_address": prev_address,
+        "mover": mover, "move_date": np.where(mover, move_date[hh], NAT),
+        "prev_address": prev_address,
         "prev_building": prev_b[hh], "death": death, "local_hukou": local_hukou,
         "employer": np.full(n, -1, dtype=np.int64),
     }

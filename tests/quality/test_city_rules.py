@@ -204,6 +204,28 @@ def test_addresses_are_checked_against_the_households_home(lake: DuckDBLake) -> 
     assert failing("gongan.residence_permit") == [(N, FLAT)]
 
 
+def test_a_registered_move_in_the_household_register_is_a_witness(lake: DuckDBLake) -> None:
+    """h1 moved: one member's row is dated by the registered move and names NEW, two rows
+    were never updated (no change date) and name OLD. h2's only dated row is a death: no
+    witness, not judged."""
+    S1, S2, S3, T1, T2 = (_id(i) for i in range(30, 35))
+    hukou = {
+        "户号": ["h1", "h1", "h1", "h2", "h2"],
+        "公民身份号码": [S1, S2, S3, T1, T2],
+        "户籍地址": [NEW, OLD, OLD, OTHER, OTHER2],
+        "变动日期": ["20240501", None, "", "20240101", None],
+        "人员状态": ["正常", "正常", "正常", "死亡注销", "正常"],
+    }
+    catalog = _load(lake, ("gongan.hukou",), {("gongan.hukou", "hukou"): hukou})
+    with lake.writer() as con:
+        homes = city_rules.materialize_consensus(con, catalog)["home"]
+    rules = city_rules.rules_for(catalog["gongan.hukou"], catalog, {"home": homes})
+    (o,) = [o for o in engine.run_scan(lake, catalog["gongan.hukou"], rules).outcomes
+            if o.rule.key.endswith("@household_home")]
+    assert o.error is None, o.error
+    assert sorted((s["公民身份号码"], s["_reason"]) for s in o.samples) == [(S2, NEW), (S3, NEW)]
+
+
 def test_a_row_without_an_id_carries_the_birth_date_of_the_persons_other_rows(
     lake: DuckDBLake,
 ) -> None:

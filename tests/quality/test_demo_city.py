@@ -33,12 +33,13 @@ REASON_DEFECT = {
 #: city's records correct elsewhere (理 for 李); the 19 homophones left are real characters
 #: (程 for 陈, 婧 for 静) on people no other record names, and 1:1 typo ties are coin flips;
 #: an old address shows only against a move-in register of the household (不动产登记,
-#: 出生/死亡医学证明): the 184 of 511 stale rows missed sit in households none names.
+#: 出生/死亡医学证明, a hukou row dated by the registered move): the 77 of 508 stale rows
+#: missed sit in households none names (a mover alone, or every member's move unregistered).
 GOAL = 0.99
 KNOWN_GAPS = {
     "homophone": (0.98, 0.95),
     "typo": (0.94, 0.90),
-    "stale_address": (0.99, 0.63),
+    "stale_address": (0.99, 0.84),
 }
 
 

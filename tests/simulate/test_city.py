@@ -170,8 +170,11 @@ def test_defects_are_visible_in_the_delivered_data(city: Path, manifest: dict) -
 
 
 def test_stale_addresses_are_previous_homes(city: Path, manifest: dict) -> None:
+    """A hukou row left at the old address is one whose move nobody registered: it keeps its
+    first registration date and no change date (but a death's); a row moved has both."""
     p = {r["person_id"]: r for r in pq.read_table(
-        city / "truth/persons.parquet", columns=["person_id", "prev_address"]).to_pylist()}
+        city / "truth/persons.parquet",
+        columns=["person_id", "prev_address", "move_date"]).to_pylist()}
     ident = {r["row"]: r["entity_id"] for r in pq.read_table(
         city / "truth/source_identity.parquet",
         filters=[("dataset", "=", "gongan.hukou"), ("role", "=", "subject")]).to_pylist()}
@@ -184,6 +187,15 @@ def test_stale_addresses_are_previous_homes(city: Path, manifest: dict) -> None:
     for d in defects:
         prev = p[ident[d["row"]]]["prev_address"]
         assert prev and rows[d["row"]]["户籍地址"] == prev
+        row, moved = rows[d["row"]], p[ident[d["row"]]]["move_date"].replace("-", "")
+        assert row["登记日期"] < moved
+        assert not row["变动日期"] or row["人员状态"] == "死亡注销"
+    stale = {d["row"] for d in defects}
+    movers = [i for i, e in ident.items() if p[e]["prev_address"] and i not in stale
+              and i < len(rows) and rows[i]["人员状态"] == "正常"]
+    assert movers and all(
+        rows[i]["变动日期"] == rows[i]["登记日期"] == p[ident[i]]["move_date"].replace("-", "")
+        for i in movers)
 
 
 def _features(city: Path, layer: str) -> list[dict]:
