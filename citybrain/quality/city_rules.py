@@ -324,9 +324,11 @@ SLIP_MIN_SHARE = 0.9
 
 
 def _slips_sql(records: str, consensus: str) -> str:
-    """Per lone record (its key named by no other record, or unusable) whose name holds a
-    known slip: the name with each slip character replaced by the one the checked records
-    carry in its place most often. ``_k`` is ``key|name`` (key empty when unusable).
+    """Per name on a record the consensus cannot judge (its key named by no other record,
+    unusable, or tied) that holds a known slip and that no checked record confirms (``_k``):
+    the name with each slip character replaced by the one the checked records carry in its
+    place most often (``_v``). Keyed by the name alone, so a scan joins it without computing
+    the ID key a second time.
 
     The error model is learnt from the city's own records: where a key has two or more
     records and a consensus, each character of each record is compared with the consensus
@@ -340,21 +342,28 @@ def _slips_sql(records: str, consensus: str) -> str:
         f"WITH _r AS (SELECT _k, _n, _rec FROM {records} WHERE std_name_reason(_n) IS NULL), "
         "_sup AS (SELECT _k, count(DISTINCT _rec) + count(*) FILTER (WHERE _rec IS NULL) "
         "AS _s FROM _r WHERE _k IS NOT NULL GROUP BY _k), "
-        f"_pairs AS (SELECT {place}, substr(_n, _i, 1) AS _c, substr(_v, _i, 1) AS _cv "
-        f"FROM (SELECT _n, _v, {chars} FROM _r JOIN _sup USING (_k) "
-        f"JOIN {consensus} AS _con USING (_k) WHERE _s >= 2 AND length(_n) = length(_v))), "
+        # each distinct (record name, consensus) pair once, with how many records hold it
+        f"_pairs AS (SELECT {place}, substr(_n, _i, 1) AS _c, substr(_v, _i, 1) AS _cv, _m "
+        f"FROM (SELECT _n, _v, _m, {chars} FROM (SELECT _n, _v, count(*) AS _m FROM _r "
+        f"JOIN _sup USING (_k) JOIN {consensus} AS _con USING (_k) "
+        "WHERE _s >= 2 AND length(_n) = length(_v) GROUP BY _n, _v))), "
         "_wrong AS (SELECT _p, _c, arg_max(_cv, (_m, _cv)) AS _fix, sum(_m) AS _w "
-        "FROM (SELECT _p, _c, _cv, count(*) AS _m FROM _pairs WHERE _cv <> _c GROUP BY ALL) "
+        "FROM (SELECT _p, _c, _cv, sum(_m) AS _m FROM _pairs WHERE _cv <> _c GROUP BY ALL) "
         "GROUP BY ALL), "
-        "_slip AS (SELECT _p, _c, _fix FROM _wrong JOIN (SELECT _p, _c, count(*) AS _all "
+        "_slip AS (SELECT _p, _c, _fix FROM _wrong JOIN (SELECT _p, _c, sum(_m) AS _all "
         f"FROM _pairs GROUP BY ALL) USING (_p, _c) WHERE _w >= {SLIP_MIN_WRONG} "
         f"AND _w >= {SLIP_MIN_SHARE} * _all), "
-        "_lone AS (SELECT DISTINCT coalesce(_k, '') AS _key, _n FROM _r LEFT JOIN _sup "
-        "USING (_k) WHERE coalesce(_s, 0) < 2), "
-        f"_chars AS (SELECT _key, _n, _i, {place}, substr(_n, _i, 1) AS _c "
-        f"FROM (SELECT *, {chars} FROM _lone)) "
-        "SELECT _key || '|' || _n AS _k, string_agg(coalesce(_fix, _c), '' ORDER BY _i) AS _v "
-        "FROM _chars LEFT JOIN _slip USING (_p, _c) GROUP BY _key, _n HAVING count(_fix) > 0"
+        # names on records the consensus cannot judge (no other record, an unusable key,
+        # a tie), less any name the records confirm for someone (the consensus of a key
+        # with two or more records): that is a real name, whatever characters it holds
+        f"_unconfirmed AS (SELECT DISTINCT _n FROM _r LEFT JOIN _sup USING (_k) "
+        f"LEFT JOIN {consensus} AS _con USING (_k) "
+        "WHERE coalesce(_s, 0) < 2 OR _con._v IS NULL "
+        f"EXCEPT SELECT _v FROM {consensus} AS _con JOIN _sup USING (_k) WHERE _s >= 2), "
+        f"_chars AS (SELECT _n, _i, {place}, substr(_n, _i, 1) AS _c "
+        f"FROM (SELECT _n, {chars} FROM _unconfirmed)) "
+        "SELECT _n AS _k, string_agg(coalesce(_fix, _c), '' ORDER BY _i) AS _v "
+        "FROM _chars LEFT JOIN _slip USING (_p, _c) GROUP BY _n HAVING count(_fix) > 0"
     )
 
 
@@ -373,11 +382,7 @@ def slip_rule(ref: Reference, ds: DatasetInfo, name: str, key: str, slips: str) 
         "records correct wherever they can check it (a homophone or look-alike slip)",
         f"{alias}__v IS NOT NULL AND {col} <> {alias}__v",
         applies=f"std_name_reason({q(name)}) IS NULL",
-        join=(
-            alias,
-            slips,
-            f"concat(coalesce({ref.key_macro}(CAST({q(key)} AS VARCHAR)), ''), '|', {col})",
-        ),
+        join=(alias, slips, col),
         sample_columns=(key,),
         reason=f"{alias}__v",
     )
@@ -452,9 +457,9 @@ def home_rule(ds: DatasetInfo, field: str, key: str, homes_query: str) -> Rule:
         f"consistency:{field}@household_home",
         "consistency",
         field,
-        f"{field} 与本户迁入登记(不动产登记、出生/死亡医学证明)的现住址一致 / the home the "
-        "household's move-in registers (property, birth, death) give; an old address left "
-        "after a move",
+        f"{field} 与本户迁入登记(不动产登记、出生/死亡医学证明、户籍迁移变动)的现住址一致 / "
+        "the home the household's move-in registers (property, birth, death, a registered "
+        "hukou move) give; an old address left after a move",
         f"std_address_key({q(field)}) <> {alias}__v",
         applies=f"{alias}__v IS NOT NULL AND std_address_key({q(field)}) IS NOT NULL",
         join=(alias, homes_query, f"{HOMES.key_macro}(CAST({q(key)} AS VARCHAR))"),
