@@ -18,6 +18,12 @@ from citybrain.store.runtime import open_stores
 console = Console()
 
 
+def _print_masked(lookup: dict) -> None:
+    """A lookup as JSON, its ID and phone numbers masked (no grant is held here)."""
+    masked = mask_tree(lookup, service.PERSONAL_FIELDS)
+    console.print_json(json.dumps(masked, default=str, ensure_ascii=False))
+
+
 def register(root: typer.Typer) -> None:
     group = typer.Typer(help="Base registries by entity resolution / 基础库(实有人口、法人)",
                         no_args_is_help=True)
@@ -74,16 +80,14 @@ def register(root: typer.Typer) -> None:
             console.print("no match / 未找到")
             raise typer.Exit(1)
         for d in details:
-            masked = mask_tree(d, service.PERSONAL_FIELDS)
-            console.print_json(json.dumps(masked, default=str, ensure_ascii=False))
+            _print_masked(d)
 
     @group.command("company")
     def company(key: Annotated[str, typer.Argument(help="company id (C…) or USCC")]) -> None:
         """Show a company's golden record, sources and people."""
         with open_stores() as stores:
             d = service.get_company(stores.lake, key)
-        masked = mask_tree(d, service.PERSONAL_FIELDS)
-        console.print_json(json.dumps(masked, default=str, ensure_ascii=False))
+        _print_masked(d)
 
     @group.command("residents")
     def residents(

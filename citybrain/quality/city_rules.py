@@ -221,6 +221,11 @@ def _custom(ds: DatasetInfo) -> list[Rule]:
     return out
 
 
+def _name_value(field: str) -> str:
+    """A name field as the records and the rules compare it (trimmed text)."""
+    return f"trim(CAST({r.quote_ident(field)} AS VARCHAR))"
+
+
 def _records_sql(ref: Reference, sources: list[tuple[DatasetInfo, str, str]]) -> str:
     """Every record naming the entity: its comparable key ``_k`` (NULL when unusable), name
     ``_n``, whether it is the register's (``_reg``) and its record identity ``_rec`` (NULL:
@@ -238,7 +243,7 @@ def _records_sql(ref: Reference, sources: list[tuple[DatasetInfo, str, str]]) ->
     # standards macro costs more than running it on a demo city's rows
     parts = [
         f"SELECT CAST({q(key)} AS VARCHAR) AS _kv, "
-        f"trim(CAST({q(name)} AS VARCHAR)) AS _n, {1 if i == 0 else 0} AS _reg, "
+        f"{_name_value(name)} AS _n, {1 if i == 0 else 0} AS _reg, "
         f"{record(i, ds)} AS _rec FROM {q(ds.schema)}.{q(ds.table)}"
         for i, (ds, name, key) in enumerate(sources)
     ]
@@ -298,7 +303,7 @@ def name_rule(
     """
     q = r.quote_ident
     alias = f"_ref_{ref.kind}_" + r._slug(key)
-    col = f"trim(CAST({q(name)} AS VARCHAR))"
+    col = _name_value(name)
     return Rule(
         f"consistency:{name}=={ref.kind}_register",
         "consistency",
@@ -340,13 +345,14 @@ def _slips_sql(records: str, consensus: str) -> str:
     chars = "unnest(range(1, length(_n) + 1)) AS _i"
     return (
         f"WITH _r AS (SELECT _k, _n, _rec FROM {records} WHERE std_name_reason(_n) IS NULL), "
-        "_sup AS (SELECT _k, count(DISTINCT _rec) + count(*) FILTER (WHERE _rec IS NULL) "
-        "AS _s FROM _r WHERE _k IS NOT NULL GROUP BY _k), "
+        # keys the consensus judges: two or more records and a consensus name
+        f"_checked AS (SELECT _k, _v FROM {consensus} AS _con JOIN (SELECT _k FROM _r "
+        "WHERE _k IS NOT NULL GROUP BY _k "
+        "HAVING count(DISTINCT _rec) + count(*) FILTER (WHERE _rec IS NULL) >= 2) USING (_k)), "
         # each distinct (record name, consensus) pair once, with how many records hold it
         f"_pairs AS (SELECT {place}, substr(_n, _i, 1) AS _c, substr(_v, _i, 1) AS _cv, _m "
         f"FROM (SELECT _n, _v, _m, {chars} FROM (SELECT _n, _v, count(*) AS _m FROM _r "
-        f"JOIN _sup USING (_k) JOIN {consensus} AS _con USING (_k) "
-        "WHERE _s >= 2 AND length(_n) = length(_v) GROUP BY _n, _v))), "
+        "JOIN _checked USING (_k) WHERE length(_n) = length(_v) GROUP BY _n, _v))), "
         "_wrong AS (SELECT _p, _c, arg_max(_cv, (_m, _cv)) AS _fix, sum(_m) AS _w "
         "FROM (SELECT _p, _c, _cv, sum(_m) AS _m FROM _pairs WHERE _cv <> _c GROUP BY ALL) "
         "GROUP BY ALL), "
@@ -356,10 +362,8 @@ def _slips_sql(records: str, consensus: str) -> str:
         # names on records the consensus cannot judge (no other record, an unusable key,
         # a tie), less any name the records confirm for someone (the consensus of a key
         # with two or more records): that is a real name, whatever characters it holds
-        f"_unconfirmed AS (SELECT DISTINCT _n FROM _r LEFT JOIN _sup USING (_k) "
-        f"LEFT JOIN {consensus} AS _con USING (_k) "
-        "WHERE coalesce(_s, 0) < 2 OR _con._v IS NULL "
-        f"EXCEPT SELECT _v FROM {consensus} AS _con JOIN _sup USING (_k) WHERE _s >= 2), "
+        "_unconfirmed AS (SELECT DISTINCT _n FROM _r ANTI JOIN _checked USING (_k) "
+        "EXCEPT SELECT _v FROM _checked), "
         f"_chars AS (SELECT _n, _i, {place}, substr(_n, _i, 1) AS _c "
         f"FROM (SELECT _n, {chars} FROM _unconfirmed)) "
         "SELECT _n AS _k, string_agg(coalesce(_fix, _c), '' ORDER BY _i) AS _v "
@@ -373,7 +377,7 @@ def slip_rule(ref: Reference, ds: DatasetInfo, name: str, key: str, slips: str) 
     spelling."""
     q = r.quote_ident
     alias = f"_slip_{ref.kind}_" + r._slug(name)
-    col = f"trim(CAST({q(name)} AS VARCHAR))"
+    col = _name_value(name)
     return Rule(
         f"consistency:{name}@name_slips",
         "consistency",
