@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from citybrain.fusion import service
 from citybrain.fusion.errors import RegistryMissing
-from citybrain.privacy import mask_identifier as mask
+from citybrain.privacy import mask_tree
 from citybrain.web.console import NavItem, render
 
 NAV_ITEMS = (NavItem("/fusion", "基础库", "Base registries", 40),)
@@ -25,19 +25,19 @@ def overview(request: Request, q: str | None = None) -> Response:
         districts = service.resident_counts(lake, "district")
         if q:
             digits = any(ch.isdigit() for ch in q)
-            found = service.find_person(lake, id_number=q if digits else None,
-                                        name=None if digits else q)
+            found = mask_tree(service.find_person(lake, id_number=q if digits else None,
+                                                  name=None if digits else q),
+                              service.PERSONAL_FIELDS)
     return render(request, "fusion_overview.html",
                   {"info": info, "districts": districts, "found": found, "q": q or "",
-                   "mask": mask, "max_residents": max(districts.values(), default=1)})
+                   "max_residents": max(districts.values(), default=1)})
 
 
 @router.get("/fusion/persons/{person_id}", response_class=HTMLResponse)
 def person_page(request: Request, person_id: str) -> Response:
     lake = request.app.state.stores.lake
     try:
-        detail = service.get_person(lake, person_id)
+        detail = mask_tree(service.get_person(lake, person_id), service.PERSONAL_FIELDS)
     except RegistryMissing:
         detail = None
-    return render(request, "fusion_person.html", {"d": detail, "mask": mask,
-                                                  "person_id": person_id})
+    return render(request, "fusion_person.html", {"d": detail, "person_id": person_id})

@@ -15,7 +15,7 @@ from citybrain.cli import app as cli_app
 from citybrain.config import Settings
 from citybrain.fusion import service
 from citybrain.fusion.errors import FusionInputError
-from citybrain.fusion.web import mask
+from citybrain.privacy import mask_identifier as mask
 from tests.fusion.test_linking import _background
 
 
