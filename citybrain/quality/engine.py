@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from citybrain.quality import screen
 from citybrain.quality.rules import DatasetInfo, Rule, district_sql
 from citybrain.store.lake import QUERY_ERRORS, DuckDBLake, query_error_text, quote_ident
 
@@ -51,6 +52,9 @@ class ScanOutcome:
     seconds: float
     sql: str = ""
     districts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: where a screened scan's time went (read, kernels, fold, split, groups, sql); empty
+    #: for a scan by SQL alone
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def _target(ds: DatasetInfo) -> str:
@@ -317,6 +321,7 @@ class _Folded:
     samples: list[list[dict[str, Any]]]
     districts: dict[str, tuple[int, np.ndarray, np.ndarray]]
     sql: str = ""
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def _fold(result: pa.Table, ds: DatasetInfo, rules: list[Rule], limit: int) -> _Folded:
@@ -435,11 +440,36 @@ def _row_type(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule]
     return None if re.search(r"\bBIT\b|\bUNION\(", kind) else kind
 
 
-def _scan(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], limit: int
-          ) -> _Folded:
-    sql = build_scan_sql(ds, rules, limit, _row_type(con, ds, rules) if limit else None)
-    result = _small_result(con, sql)
+def _groups(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], limit: int,
+            screened: bool) -> tuple[pa.Table, str, dict[str, float]]:
+    """The scan's outcome groups and the SQL that produced them: the compiled screen's
+    certain rows counted apart and the SQL scan over the rest (``quality.screen``), or the
+    SQL scan over every row."""
+    split = screen.screen(con, ds, rules, _target(ds), limit) if screened else None
+    if split is None:
+        sql = build_scan_sql(ds, rules, limit, _row_type(con, ds, rules) if limit else None)
+        return _small_result(con, sql), sql, {}
+    started = time.perf_counter()
+    name = f"_cb_rest_{id(split)}"
+    con.register(name, split.rest)
+    try:
+        # the rest is a few percent of the rows: its window carries the sample row as a
+        # struct (the JSON detour pays off only on large tables and costs a second bind)
+        rest = replace(ds, schema="temp", table=name)
+        sql = build_scan_sql(rest, rules, limit)
+        result = _small_result(con, sql)
+    finally:
+        con.unregister(name)
+    merged = pa.concat_tables([result, split.certain], promote_options="default")
+    phases = {**split.seconds, "sql": time.perf_counter() - started}
+    return merged, f"{split.read_sql};\n{sql}", phases
+
+
+def _scan(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], limit: int,
+          screened: bool = True) -> _Folded:
+    result, sql, phases = _groups(con, ds, rules, limit, screened)
     folded = _fold(result, ds, rules, limit)
+    folded.phases = phases
     folded.sql = sql
     if "_s" in result.column_names:
         _add_reasons(con, rules, folded, result.schema.field("_s").type.value_type)
@@ -468,6 +498,7 @@ def run_scan(
     sql = ""
     rows = 0
     districts: dict[str, dict[str, Any]] = {}
+    phases: dict[str, float] = {}
     with lake.reader() as con:
         exists = con.execute(
             "SELECT count(*) FROM information_schema.tables "
@@ -480,14 +511,14 @@ def run_scan(
             return ScanOutcome(ds, 0, outcomes, time.perf_counter() - started)
         try:
             folded = _scan(con, ds, rules, sample_limit)
-            rows, sql = folded.rows, folded.sql
+            rows, sql, phases = folded.rows, folded.sql, folded.phases
             for i, o in enumerate(outcomes):
                 _fill(o, folded, i)
             districts = _district_scores(folded.districts)
         except QUERY_ERRORS:
             for o in outcomes:
                 try:
-                    one = _scan(con, ds, [o.rule], sample_limit)
+                    one = _scan(con, ds, [o.rule], sample_limit, screened=False)
                     rows = one.rows
                     _fill(o, one, 0)
                 except QUERY_ERRORS as e:
@@ -498,7 +529,8 @@ def run_scan(
         for o in outcomes:
             if o.error is None:
                 o.error = "dataset has no rows / 数据集为空"
-    return ScanOutcome(ds, rows, outcomes, time.perf_counter() - started, sql, districts)
+    return ScanOutcome(ds, rows, outcomes, time.perf_counter() - started, sql, districts,
+                       phases)
 
 
 def _district_scores(

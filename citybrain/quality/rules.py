@@ -81,6 +81,23 @@ class DatasetInfo:
 
 
 @dataclass(frozen=True)
+class Screen:
+    """The same check as a rule's SQL, stated for the compiled pre-screen (``quality.screen``):
+    which data-element kernels decide it row by row. Set only by the builders here, whose SQL
+    it restates; a rule built or changed by hand has none and is checked by SQL alone.
+
+    ``kind``: ``complete`` (not blank), ``valid`` (``element`` of the field), ``in_set``
+    (one of ``codes``), ``id_sex`` / ``id_birth`` (ID field, then the other field), ``fresh``
+    (the record field parses as a date) or ``unique`` (the key columns).
+    """
+
+    kind: str
+    fields: tuple[str, ...]
+    element: str = ""
+    codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Rule:
     """One check. ``fails`` and ``applies`` are SQL predicates; ``unique_by`` asks the engine
     for a duplicate rank over those columns (``_dup_{i}``, a window in the same scan): the
@@ -110,6 +127,8 @@ class Rule:
     #: when no row's value of its last column reaches it. The scan counts the rows that reach it,
     #: so no window has to hold every row to find the newest; ``fails`` is not used.
     newest_before: str | None = None
+    #: How the compiled pre-screen decides this rule (None: SQL only).
+    screen: Screen | None = None
 
 
 def _q(name: str) -> str:
@@ -138,6 +157,7 @@ def completeness(f: FieldInfo) -> Rule:
         f.name,
         f"{f.label or f.name} 不能为空 / must not be empty",
         _blank(col),
+        screen=Screen("complete", (f.name,)),
     )
 
 
@@ -197,6 +217,8 @@ def validity(f: FieldInfo, element: str | None = None) -> Rule:
         applies=f"NOT {_blank(col)}",
         reason=reason,
         columns=shared,
+        screen=Screen("valid", (f.name,), element)
+        if element in standards.screened_elements() else None,
     )
 
 
@@ -211,6 +233,7 @@ def uniqueness(columns: tuple[str, ...]) -> Rule:
         "_dup_{i} > 1",
         applies=applies,
         unique_by=columns,
+        screen=Screen("unique", columns),
     )
 
 
@@ -226,6 +249,7 @@ def id_birth_consistency(id_field: str, birth_field: str) -> Rule:
         # only values valid on their own: an impossible date is a validity failure, not this
         applies=f"std_id_usable_r({checked[-1][0]}) AND {birth[-1][0]} IS NULL",
         columns=(*checked, *birth),
+        screen=Screen("id_birth", (id_field, birth_field)),
     )
 
 
@@ -240,6 +264,7 @@ def id_sex_consistency(id_field: str, sex_field: str) -> Rule:
         f"std_id_sex_raw(CAST({i} AS VARCHAR)) <> std_sex_code({s})",
         applies=f"std_id_usable_r({checked[-1][0]}) AND std_sex_code({s}) IS NOT NULL",
         columns=checked,
+        screen=Screen("id_sex", (id_field, sex_field)),
     )
 
 
@@ -281,6 +306,7 @@ def freshness(record_field: str, cycle: str, as_of_sql: str = "current_date") ->
         applies=f"{alias} IS NOT NULL",
         columns=((alias, parsed),),
         newest_before=f"{as_of_sql} - INTERVAL {days} DAY",
+        screen=Screen("fresh", (record_field,)),
     )
 
 
@@ -371,6 +397,7 @@ def value_set(fld: str, allowed: list[str], label: str = "") -> Rule:
         f"{label or fld} 取值在代码表内 / value in the code list ({len(allowed)} codes)",
         f"NOT list_contains([{codes}], CAST({col} AS VARCHAR))",
         applies=f"NOT {_blank(col)}",
+        screen=Screen("in_set", (fld,), codes=tuple(allowed)),
     )
 
 

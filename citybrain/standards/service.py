@@ -6,8 +6,10 @@ Plain functions over Arrow and DuckDB; the API, the CLI and the quality domain c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pyarrow as pa
 
@@ -130,3 +132,59 @@ def install_lake_macros(lake: DuckDBLake) -> bool:
 
 def element_codes() -> list[str]:
     return list(elements.ELEMENTS)
+
+
+# -- compiled pre-screens (numba kernels over Arrow text; see standards.kernels). Imported on
+# first use: numba takes a moment to load, and most commands never screen.
+
+
+def screened_elements() -> frozenset[str]:
+    """Elements whose validity a compiled kernel certifies."""
+    return frozenset({"code", "name", "address", "id_card", "date", "date_any", "phone", "uscc"})
+
+
+def screen_blank(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    from citybrain.standards import kernels
+
+    return kernels.blank(column)
+
+
+def screen_element(element: str, column: pa.Array | pa.ChunkedArray, today: date
+                   ) -> np.ndarray:
+    from citybrain.standards import kernels
+
+    return kernels.element(element, column, today)
+
+
+def screen_id_card(column: pa.Array | pa.ChunkedArray, today: date
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from citybrain.standards import kernels
+
+    return kernels.id_card(column, today)
+
+
+def screen_date(column: pa.Array | pa.ChunkedArray, today: date, allow_future: bool = False,
+                with_days: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from citybrain.standards import kernels
+
+    return kernels.date(column, today, allow_future, with_days)
+
+
+def screen_sex_code(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    from citybrain.standards import kernels
+
+    return kernels.sex_code(column)
+
+
+def screen_in_set(column: pa.Array | pa.ChunkedArray, codes: list[str] | tuple[str, ...]
+                  ) -> np.ndarray:
+    from citybrain.standards import kernels
+
+    return kernels.in_set(column, codes)
+
+
+def screen_repeated(columns: list[pa.Array | pa.ChunkedArray]) -> np.ndarray:
+    """Rows whose key (the values of ``columns``) may occur more than once."""
+    from citybrain.standards import kernels
+
+    return kernels.repeated(kernels.key_hash(columns))

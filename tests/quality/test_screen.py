@@ -1,0 +1,199 @@
+"""The screened scan (compiled kernels for the plain rows, SQL for the rest) reports what the
+SQL scan alone does: the same counts, samples and district scores, on a register full of
+defects; and it still reads the dataset once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from citybrain.quality import engine, screen
+from citybrain.quality import rules as r
+from citybrain.quality.rules import DatasetInfo, FieldInfo
+from citybrain.simulate import identifiers as sim
+from citybrain.standards import service as standards
+from citybrain.store.lake import DuckDBLake
+
+N = 30_000
+FIELDS = (
+    FieldInfo("pid", "code"),
+    FieldInfo("name", "name"),
+    FieldInfo("id", "id_card"),
+    FieldInfo("birth", "date", label="出生日期"),
+    FieldInfo("sex", "none", label="性别"),
+    FieldInfo("phone", "phone"),
+    FieldInfo("uscc", "uscc"),
+    FieldInfo("address", "address"),
+    FieldInfo("status", "none"),
+    FieldInfo("filed", "date"),
+)
+
+
+def _pick(rng: np.random.Generator, n: int, good: list[str], bad: list[str | None],
+          rate: float = 0.03) -> list[str | None]:
+    """``good`` values, with ``bad`` ones at ``rate``."""
+    out: list[str | None] = list(rng.choice(np.array(good, dtype=object), n))
+    for i in np.flatnonzero(rng.random(n) < rate):
+        out[i] = bad[rng.integers(len(bad))]
+    return out
+
+
+def register(n: int = N, seed: int = 1) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    births = np.datetime64("1940-01-01") + rng.integers(0, 25000, n).astype("timedelta64[D]")
+    regions = rng.choice(np.array([370202, 370203, 370205, 370211]), n)
+    ids = [str(x) for x in sim.id_card_numbers(regions, births, rng.integers(0, 999, n))]
+    seq = [int(x[16]) for x in ids]
+    birth_text = [str(b).replace("-", "") if i % 3 else str(b) for i, b in enumerate(births)]
+    sex = ["男" if s % 2 else "女" for s in seq]
+    for i in np.flatnonzero(rng.random(n) < 0.03):  # sex against the ID, and odd spellings
+        sex[i] = ["女" if sex[i] == "男" else "男", "M", " 男", "female", "x", "", None][i % 7]
+    for i in np.flatnonzero(rng.random(n) < 0.03):  # day and month swapped, odd forms
+        birth_text[i] = ["1990-13-01", "2019-02-29", "1990/01/02", "1990.01.02", " ",
+                         "1990年1月2日", "3000-01-01", None][i % 8]
+    for i in np.flatnonzero(rng.random(n) < 0.04):  # broken, legacy, blank and odd IDs
+        v = ids[i]
+        ids[i] = [v[:17] + ("0" if v[17] != "0" else "1"), v[:6] + v[8:17], "", None,
+                  v[:17] + "x", " " + v, "\u3000", "370205201201011234"][i % 8]
+    usccs = [str(x) for x in sim.uscc_codes(rng, np.array([370202, 370211] * 50),
+                                            np.ones(100, bool), np.ones(100, int))]
+    pids = [f"P{i:07d}" for i in range(n)]
+    for i in np.flatnonzero(rng.random(n) < 0.01):  # copies, earlier and later
+        pids[i] = pids[rng.integers(n)]
+    for i in np.flatnonzero(rng.random(n) < 0.005):
+        pids[i] = ["", " ", None, "P 1"][i % 4]
+    districts = ["市南区", "市北区", "崂山区", "山东省青岛市黄岛区"]
+    address = [f"{districts[i % 4]}香港中路{i % 97 + 1}号{i % 5 + 1}单元" for i in range(n)]
+    for i in np.flatnonzero(rng.random(n) < 0.03):
+        address[i] = ["香港中路", "廣州路3号", "市南区３号", "鐜嬩紵3号", "", "市南区路\t3号"][
+            i % 6]
+    order = rng.permutation(n)  # delivery order is not the physical order
+    return pa.table({
+        "_cb_row": pa.array(order, pa.int64()),
+        "pid": pids,
+        "name": _pick(rng, n, ["王伟", "李娜", "欧阳娜娜", "张玥", "王瑾峰"],
+                      ["張三", "王\ufffd", "鐜嬩紵", "", None, "王伟!", " 王伟"]),
+        "id": ids,
+        "birth": birth_text,
+        "sex": sex,
+        "phone": _pick(rng, n, ["13812345678", "0532-88886666", "19912345678"],
+                       ["1381234567", "+8613812345678", "", None, "0532 88886666", "\u00a0"],
+                       0.1),
+        "uscc": _pick(rng, n, usccs, [usccs[0][:17] + "Z", usccs[1].lower(), None], 0.5),
+        "address": address,
+        "status": _pick(rng, n, ["正常", "迁出"], ["未知", "", None, "正常 "]),
+        "filed": _pick(rng, n, ["2024-06-01", "2024/06/03", "20240605"],
+                       ["2024-06-31", None, "明天"]),
+    })
+
+
+def dataset(table: str = "reg") -> DatasetInfo:
+    return DatasetInfo(
+        "test.reg", "gongan", "raw", table, FIELDS, primary_key=("pid",),
+        update_cycle="daily", record_field="filed", row_order="_cb_row",
+        district_field="address",
+    )
+
+
+def rules(as_of: dt.date) -> list[r.Rule]:
+    return [*r.derive_rules(dataset(), as_of), r.unique_rows(("pid",)),
+            r.value_set("status", ["正常", "迁出", "死亡"]), r.value_set("sex", ["男", "女"])]
+
+
+@pytest.fixture
+def reg(lake: DuckDBLake) -> DuckDBLake:
+    lake.write_arrow("raw", "reg", register())
+    standards.install_lake_macros(lake)
+    return lake
+
+
+def both(lake: DuckDBLake, ds: DatasetInfo, checks: list[r.Rule],
+         monkeypatch: pytest.MonkeyPatch) -> tuple[engine.ScanOutcome, engine.ScanOutcome]:
+    monkeypatch.setattr(screen, "SCREEN_ROWS", 10**12)
+    plain = engine.run_scan(lake, ds, checks)
+    monkeypatch.setattr(screen, "SCREEN_ROWS", 0)
+    screened = engine.run_scan(lake, ds, checks)
+    return plain, screened
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2024, 6, 6), dt.date(2024, 8, 1)])
+def test_the_screened_scan_reports_what_the_sql_scan_does(
+    reg: DuckDBLake, monkeypatch: pytest.MonkeyPatch, as_of: dt.date
+) -> None:
+    checks = rules(as_of)
+    assert all(c.screen for c in checks)
+    plain, screened = both(reg, dataset(), checks, monkeypatch)
+    assert screened.sql.startswith('SELECT "_cb_row", "pid"') and "_cb_rest_" in screened.sql
+    assert "_cb_rest_" not in plain.sql
+    assert (plain.rows, plain.districts) == (screened.rows, screened.districts) == (
+        N, screened.districts)
+    assert len(plain.districts) == 4
+    for a, b in zip(plain.outcomes, screened.outcomes, strict=True):
+        assert a.error is None and b.error is None, (a.error, b.error)
+        assert (a.rule.key, a.checked, a.failed, a.samples) == (
+            b.rule.key, b.checked, b.failed, b.samples)
+    failed = {o.rule.key: o.failed for o in plain.outcomes}
+    # every kind of rule found something to report, so the comparison is not vacuous
+    assert all(failed[k] > 0 for k in failed if not k.startswith("timeliness:")), failed
+    fresh = failed["timeliness:freshness:filed"]
+    assert (fresh > 0) == (as_of.month == 8)
+
+
+def test_the_screen_leaves_sql_only_a_few_rows(reg: DuckDBLake) -> None:
+    """Most rows are decided by the kernels; the SQL sees the unsure ones, every copy of a
+    repeated key and the sample candidates, and the dataset is read once."""
+    with reg.reader() as con:
+        split = screen.screen(con, dataset(), rules(dt.date(2024, 6, 6)), '"raw"."reg"',
+                              engine.SAMPLE_LIMIT, min_rows=0)
+    assert split is not None
+    assert split.read_sql.count("FROM") == 1 and split.read_sql.endswith('FROM "raw"."reg"')
+    assert split.rows == N and split.rest.num_rows < N * 0.5
+    certain = sum(split.certain.column("_rows").to_pylist())
+    assert certain + split.rest.num_rows == N
+    assert set(split.seconds) >= {"read", "kernels", "fold", "split", "groups"}
+
+
+def test_a_rule_without_a_screen_sends_the_whole_scan_to_sql(
+    reg: DuckDBLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks = [*rules(dt.date(2024, 6, 6)), r.custom("p1", "pid = 'P0000001'")]
+    plain, screened = both(reg, dataset(), checks, monkeypatch)
+    assert "_cb_rest_" not in screened.sql
+    assert [o.failed for o in plain.outcomes] == [o.failed for o in screened.outcomes]
+
+
+def test_a_screened_rule_on_a_missing_column_fails_alone(
+    reg: DuckDBLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(screen, "SCREEN_ROWS", 0)
+    ghost = r.completeness(FieldInfo("ghost", "name"))
+    result = engine.run_scan(reg, dataset(), [ghost, r.completeness(FIELDS[1])])
+    assert result.outcomes[0].error and "ghost" in result.outcomes[0].error
+    assert result.outcomes[1].error is None and result.outcomes[1].checked == N
+
+
+def test_a_delivery_loaded_twice_keeps_its_first_copies(
+    lake: DuckDBLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same rows twice, with the same ``_cb_row``: every key repeats, every row goes to
+    the SQL window, and the counts are the SQL scan's."""
+    table = register(2000, seed=4)
+    lake.write_arrow("raw", "twice", pa.concat_tables([table, table]))
+    standards.install_lake_macros(lake)
+    ds = dataset("twice")
+    plain, screened = both(lake, ds, rules(dt.date(2024, 6, 6)), monkeypatch)
+    assert "_cb_rest_" in screened.sql
+    for a, b in zip(plain.outcomes, screened.outcomes, strict=True):
+        assert (a.checked, a.failed, a.samples) == (b.checked, b.failed, b.samples), a.rule.key
+
+
+def test_a_dataset_too_large_for_memory_is_scanned_by_sql(
+    reg: DuckDBLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(screen, "_memory", lambda: N)  # a quarter of it holds nothing
+    with reg.reader() as con:
+        assert screen.screen(con, dataset(), rules(dt.date(2024, 6, 6)), '"raw"."reg"',
+                             engine.SAMPLE_LIMIT, min_rows=0) is None
