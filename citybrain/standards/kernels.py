@@ -150,17 +150,17 @@ def _ymd_ok(y: int, m: int, d: int) -> bool:
     return d <= 31
 
 
+#: days from 1970-01-01 to 1 January of each year from 1890 to 2200, and before each month
+_YEAR_DAYS = np.array([(dt.date(y, 1, 1) - dt.date(1970, 1, 1)).days for y in range(1890, 2201)],
+                      np.int64)
+_MONTH_DAYS = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334], np.int64)
+
+
 @nb.njit(nogil=True, cache=True)
 def _days(y: int, m: int, d: int) -> int:
-    """Days since 1970-01-01 of a civil date (proleptic Gregorian)."""
-    if m <= 2:
-        y -= 1
-    era = (y if y >= 0 else y - 399) // 400
-    yoe = y - era * 400
-    mp = m - 3 if m > 2 else m + 9
-    doy = (153 * mp + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+    """Days since 1970-01-01 of a real date from 1890 to 2200 (two look-ups)."""
+    leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
+    return _YEAR_DAYS[y - 1890] + _MONTH_DAYS[m] + d - 1 + (1 if leap and m > 2 else 0)
 
 
 @nb.njit(nogil=True, cache=True, inline="always")
@@ -293,9 +293,7 @@ def _id_kernel(valid, boff, offs, data, last, today, out, sex, birth):  # type: 
     """GB 11643 (``std_id_r0`` is NULL): an 18-character ID whose 17-digit body does not
     open with 0, check character right, birth date real and not after ``today``, region code
     known and in force in the birth year. Gives the sex (1/2) and birth date (yyyymmdd)."""
-    for i in range(offs.shape[0] - 1):
-        sex[i] = 0
-        birth[i] = 0
+    for i in range(offs.shape[0] - 1):  # sex and birth are written only where OK
         st = _blank_state(valid, boff, offs, data, i)
         if st != OK:
             out[i] = st
@@ -313,7 +311,6 @@ def _id_kernel(valid, boff, offs, data, last, today, out, sex, birth):  # type: 
         if n != 18 or data[s] == 48:
             continue
         total = 0
-        body = 0
         good = True
         for k in range(17):
             c = np.int64(data[s + k]) - 48
@@ -321,14 +318,21 @@ def _id_kernel(valid, boff, offs, data, last, today, out, sex, birth):  # type: 
                 good = False
                 break
             total += c * _ID_WEIGHTS[k]
-            body = body * 10 + c
         if not good or _ID_CHECK[total % 11] != data[s + 17]:
             continue
-        ymd = (body // 1000) % 100000000
-        y, m, d = ymd // 10000, (ymd // 100) % 100, ymd % 100
+        # the parts as sums of independent products (one running number would be a chain
+        # of 17 multiply-adds, each waiting for the last: half the kernel's time)
+        y = (data[s + 6] - 48) * 1000 + (data[s + 7] - 48) * 100 + (data[s + 8] - 48) * 10 + (
+            data[s + 9] - 48)
+        m = (data[s + 10] - 48) * 10 + (data[s + 11] - 48)
+        d = (data[s + 12] - 48) * 10 + (data[s + 13] - 48)
+        ymd = y * 10000 + m * 100 + d
         if not _ymd_ok(y, m, d) or ymd > today:
             continue
-        year_last = last[body // 100000000000]
+        region = ((data[s] - 48) * 100000 + (data[s + 1] - 48) * 10000
+                  + (data[s + 2] - 48) * 1000 + (data[s + 3] - 48) * 100
+                  + (data[s + 4] - 48) * 10 + (data[s + 5] - 48))
+        year_last = last[region]
         if year_last < 0 or year_last < min(max(y, 1980), 2100):
             continue
         out[i] = OK
@@ -340,10 +344,8 @@ def _id_kernel(valid, boff, offs, data, last, today, out, sex, birth):  # type: 
 def _date_kernel(valid, boff, offs, data, latest, with_days, out, ymd, days):  # type: ignore[no-untyped-def]
     """``std_date_reason_p`` is NULL: ``yyyy-mm-dd``, ``yyyymmdd``, ``yyyy/mm/dd`` or
     ``yyyy.mm.dd``, a real day from 1890-01-01 to ``latest``. Gives it as yyyymmdd and as
-    days since 1970-01-01."""
+    days since 1970-01-01 (where OK; the outputs are left unwritten elsewhere)."""
     for i in range(offs.shape[0] - 1):
-        ymd[i] = 0
-        days[i] = 0
         st = _blank_state(valid, boff, offs, data, i)
         if st != OK:
             out[i] = st
@@ -351,18 +353,25 @@ def _date_kernel(valid, boff, offs, data, latest, with_days, out, ymd, days):  #
         out[i] = UNSURE
         s = offs[i]
         n = offs[i + 1] - s
-        y = _d(data[s]) * 1000 + _d(data[s + 1]) * 100 + _d(data[s + 2]) * 10 + _d(data[s + 3])
         if n == 8:
-            m = _d(data[s + 4]) * 10 + _d(data[s + 5])
-            d = _d(data[s + 6]) * 10 + _d(data[s + 7])
+            p, q = s + 4, s + 6
         elif n == 10 and data[s + 4] == data[s + 7] and (
             data[s + 4] == 45 or data[s + 4] == 47 or data[s + 4] == 46  # - / .
         ):
-            m = _d(data[s + 5]) * 10 + _d(data[s + 6])
-            d = _d(data[s + 8]) * 10 + _d(data[s + 9])
+            p, q = s + 5, s + 8
         else:
             continue
-        if y < 0 or m < 0 or d < 0 or not _ymd_ok(y, m, d):
+        c0, c1 = np.int64(data[s]) - 48, np.int64(data[s + 1]) - 48
+        c2, c3 = np.int64(data[s + 2]) - 48, np.int64(data[s + 3]) - 48
+        c4, c5 = np.int64(data[p]) - 48, np.int64(data[p + 1]) - 48
+        c6, c7 = np.int64(data[q]) - 48, np.int64(data[q + 1]) - 48
+        # all digits: c and 9 - c both non-negative for each, so no sign bit in their OR
+        if (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7
+                | (9 - c0) | (9 - c1) | (9 - c2) | (9 - c3)
+                | (9 - c4) | (9 - c5) | (9 - c6) | (9 - c7)) < 0:
+            continue
+        y, m, d = c0 * 1000 + c1 * 100 + c2 * 10 + c3, c4 * 10 + c5, c6 * 10 + c7
+        if not _ymd_ok(y, m, d):
             continue
         v = y * 10000 + m * 100 + d
         if v > latest:
@@ -650,7 +659,8 @@ def element(name: str, column: pa.Array | pa.ChunkedArray, today: dt.date) -> np
 
 def id_card(column: pa.Array | pa.ChunkedArray, today: dt.date
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(verdict, sex 1/2, birth date yyyymmdd) per value; sex and birth only where OK."""
+    """(verdict, sex 1/2, birth date yyyymmdd) per value; sex and birth only where OK
+    (undefined elsewhere)."""
     verdict, sex, birth = _run(_args_last(_id_kernel, 3), column,
                                [np.uint8, np.int8, np.int32],
                                region_last_years(), today_ymd(today))
@@ -660,7 +670,7 @@ def id_card(column: pa.Array | pa.ChunkedArray, today: dt.date
 def date(column: pa.Array | pa.ChunkedArray, today: dt.date, allow_future: bool = False,
          with_days: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(verdict, yyyymmdd, days since 1970-01-01) per value; the dates only where OK, the
-    days only ``with_days`` (else 0)."""
+    days only ``with_days`` (undefined elsewhere)."""
     latest = 22001231 if allow_future else today_ymd(today)
     verdict, ymd, days = _run(_args_last(_date_kernel, 3), column,
                               [np.uint8, np.int32, np.int32], latest, with_days)
