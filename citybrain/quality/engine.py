@@ -12,6 +12,7 @@ Failing rows are sampled with a bound, never read whole.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import warnings
@@ -27,6 +28,7 @@ from citybrain.quality.rules import DatasetInfo, Rule, district_sql
 from citybrain.store.lake import QUERY_ERRORS, DuckDBLake, query_error_text, quote_ident
 
 SAMPLE_LIMIT = 5
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -445,7 +447,15 @@ def _groups(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], 
     """The scan's outcome groups and the SQL that produced them: the compiled screen's
     certain rows counted apart and the SQL scan over the rest (``quality.screen``), or the
     SQL scan over every row."""
-    split = screen.screen(con, ds, rules, _target(ds), limit) if screened else None
+    split = None
+    if screened:
+        try:
+            split = screen.screen(con, ds, rules, _target(ds), limit)
+        except QUERY_ERRORS:
+            raise  # a rule that does not bind: run_scan runs each rule alone
+        except Exception as e:  # noqa: BLE001 - the screen is only a faster path
+            log.warning("screened scan of %s failed, scanning by SQL alone / 预筛失败, 改用 SQL "
+                        "扫描: %r", ds.lake_table, e)
     if split is None:
         sql = build_scan_sql(ds, rules, limit, _row_type(con, ds, rules) if limit else None)
         return _small_result(con, sql), sql, {}

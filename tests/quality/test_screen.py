@@ -197,3 +197,20 @@ def test_a_dataset_too_large_for_memory_is_scanned_by_sql(
     with reg.reader() as con:
         assert screen.screen(con, dataset(), rules(dt.date(2024, 6, 6)), '"raw"."reg"',
                              engine.SAMPLE_LIMIT, min_rows=0) is None
+
+
+def test_a_failing_kernel_falls_back_to_the_sql_scan(
+    reg: DuckDBLake, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The screen is only a faster path: if it breaks, the scan still reports, by SQL."""
+    checks = rules(dt.date(2024, 6, 6))
+    plain, _ = both(reg, dataset(), checks, monkeypatch)
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("kernel crashed")
+
+    monkeypatch.setattr(screen.standards, "screen_element", broken)
+    with caplog.at_level("WARNING"):
+        result = engine.run_scan(reg, dataset(), checks)
+    assert "_cb_rest_" not in result.sql and "kernel crashed" in caplog.text
+    assert [o.failed for o in result.outcomes] == [o.failed for o in plain.outcomes]
