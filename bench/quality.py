@@ -15,8 +15,8 @@ impossible dates and addresses without a house number.
 * **Great Expectations 1.x** on pandas, as a user writes the same checks: built-in
   expectations where they exist (not null, unique, in set, regex, column max) and custom
   ``ColumnMapExpectation`` / ``ColumnPairMapExpectation`` classes for ID card, USCC, dates and
-  the ID ↔ birth date / sex checks. By default GX validates every row (10M rows: GX ~7 min,
-  the run ~9 min and 8.6 GB at peak, pandas 3 keeping text Arrow-backed) and both must report
+  the ID ↔ birth date / sex checks. By default GX validates every row (10M rows: GX ~6.5 min,
+  the run ~7.5 min and 8.9 GB at peak, pandas 3 keeping text Arrow-backed) and both must report
   the same failure count for every rule (asserted). For a quick run, ``gx_rows`` < ``rows``
   runs GX on the first ``gx_rows`` rows only: CityBrain scans that slice too for the
   comparison, and GX's time for all rows is extrapolated linearly (labelled in the output).
