@@ -40,6 +40,7 @@ MOJI_1, MOJI_2, MOJI_3 = 2, 4, 8  # first, second and third character of a garbl
 ADDRESS_BAD = 16  # traditional, full-width or U+FFFD: an address holding one needs a look
 NUMERAL = 32  # may stand before 号 in a house number
 HOUSE = 64  # 号
+NAME_BAD = 128  # not NAME_OK
 
 _EMPTY_U8 = np.empty(0, np.uint8)
 THREADS = max(1, os.cpu_count() or 1)
@@ -75,6 +76,7 @@ def char_classes() -> np.ndarray:
     for c in "0123456789一二三四五六七八九十零〇":
         table[ord(c)] |= NUMERAL
     table[ord("号")] |= HOUSE
+    table[(table & NAME_OK) == 0] |= NAME_BAD
     return table
 
 
@@ -201,17 +203,17 @@ def _class(cp: int, classes: np.ndarray) -> int:
     """Class bits of a code point (the supplementary planes: CJK extensions B-G only)."""
     if cp < 0x10000:
         return classes[cp]
-    return NAME_OK if 0x20000 <= cp <= 0x3134F else 0
-
-
-# The two text kernels decode UTF-8 in the loop itself: a helper taking the arrays costs
-# five times as much per character (each call counts references to them).
+    return NAME_OK if 0x20000 <= cp <= 0x3134F else NAME_BAD
 
 
 @nb.njit(nogil=True, cache=True)
-def _name_kernel(valid, boff, offs, data, classes, out):  # type: ignore[no-untyped-def]
-    """``std_name_reason`` is NULL: only characters a name may hold (simplified), and no
-    three in a row that open UTF-8 Chinese read as GBK (MOJI_1, _2, _3)."""
+def _text_kernel(valid, boff, offs, data, classes, bad, house_needed, out):  # type: ignore[no-untyped-def]
+    """``std_name_reason`` / ``std_address_reason`` is NULL: no character of a ``bad`` class
+    (NAME_BAD: outside a name's characters or traditional; ADDRESS_BAD: traditional,
+    full-width or U+FFFD), no three in a row that open UTF-8 Chinese read as GBK (MOJI_1,
+    _2, _3), and with ``house_needed`` a house number (numerals before 号). UTF-8 is decoded
+    in the loop itself: a helper taking the byte array, called per character, counts
+    references to it on every call and ran five times slower."""
     for i in range(offs.shape[0] - 1):
         st = _blank_state(valid, boff, offs, data, i)
         if st != OK:
@@ -219,41 +221,6 @@ def _name_kernel(valid, boff, offs, data, classes, out):  # type: ignore[no-unty
             continue
         j, e = np.int64(offs[i]), np.int64(offs[i + 1])
         c1 = 0  # classes of the two characters before
-        c2 = 0
-        while j < e:
-            b = data[j]
-            if b < 0x80:
-                k = classes[b]
-                j += 1
-            elif 0xE0 <= b < 0xF0 and j + 2 < e:
-                k = classes[((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6)
-                            | (data[j + 2] & 0x3F)]
-                j += 3
-            else:
-                cp, j = _char(data, j, e)
-                if cp < 0:
-                    st = UNSURE
-                    break
-                k = _class(cp, classes)
-            if (k & NAME_OK) == 0 or (((c1 << 2) & (c2 << 1) & k) & MOJI_3) != 0:
-                st = UNSURE if b < 0x20 else BAD  # a control character: SQL's to judge
-                break
-            c1 = c2
-            c2 = k
-        out[i] = st
-
-
-@nb.njit(nogil=True, cache=True)
-def _address_kernel(valid, boff, offs, data, classes, out):  # type: ignore[no-untyped-def]
-    """``std_address_reason`` is NULL: no garbled triple, U+FFFD, traditional or full-width
-    character, and a house number (numerals before 号)."""
-    for i in range(offs.shape[0] - 1):
-        st = _blank_state(valid, boff, offs, data, i)
-        if st != OK:
-            out[i] = st
-            continue
-        j, e = np.int64(offs[i]), np.int64(offs[i + 1])
-        c1 = 0
         c2 = 0
         house = False
         while j < e:
@@ -274,14 +241,14 @@ def _address_kernel(valid, boff, offs, data, classes, out):  # type: ignore[no-u
                     st = UNSURE
                     break
                 k = _class(cp, classes)
-            if (k & ADDRESS_BAD) != 0 or (((c1 << 2) & (c2 << 1) & k) & MOJI_3) != 0:
+            if (k & bad) != 0 or (((c1 << 2) & (c2 << 1) & k) & MOJI_3) != 0:
                 st = BAD
                 break
             if (k & HOUSE) != 0 and (c2 & NUMERAL) != 0:
                 house = True
             c1 = c2
             c2 = k
-        out[i] = st if house or st != OK else BAD
+        out[i] = BAD if st == OK and house_needed and not house else st
 
 
 _ID_WEIGHTS = np.array(sql.ID_WEIGHTS, np.int64)
@@ -642,10 +609,10 @@ def element(name: str, column: pa.Array | pa.ChunkedArray, today: dt.date) -> np
     Raises KeyError for an element without a kernel."""
     if name == "code":
         return _run(_code_kernel, column, [np.uint8])[0]
-    if name == "name":
-        return _run(_args_last(_name_kernel, 1), column, [np.uint8], char_classes())[0]
-    if name == "address":
-        return _run(_args_last(_address_kernel, 1), column, [np.uint8], char_classes())[0]
+    if name in ("name", "address"):
+        bad, house = (NAME_BAD, False) if name == "name" else (ADDRESS_BAD, True)
+        return _run(_args_last(_text_kernel, 1), column, [np.uint8], char_classes(), bad,
+                    house)[0]
     if name == "id_card":
         return id_card(column, today)[0]
     if name in ("date", "date_any"):
