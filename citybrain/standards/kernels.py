@@ -388,25 +388,23 @@ def _phone_kernel(valid, boff, offs, data, out):  # type: ignore[no-untyped-def]
             continue
         if j >= e or data[j] != 45 or j + 1 >= e or not (50 <= data[j + 1] <= 57):
             continue
-        j += 1
-        run = 0
-        while j < e and 48 <= data[j] <= 57:
-            run += 1
-            j += 1
-        if run != 7 and run != 8:
+        end = _digits_end(data, j + 1, e)  # the local number: 7 or 8 digits
+        if end - (j + 1) != 7 and end - (j + 1) != 8:
             continue
-        if j == e:
+        if end == e:
             out[i] = OK
-            continue
-        if data[j] != 45:
-            continue
+        elif data[end] == 45:  # and an extension of 1 to 6 digits
+            ext = _digits_end(data, end + 1, e)
+            if ext == e and 1 <= ext - (end + 1) <= 6:
+                out[i] = OK
+
+
+@nb.njit(nogil=True, cache=True)
+def _digits_end(data: np.ndarray, j: int, e: int) -> int:
+    """Where the run of ASCII digits from ``j`` ends (``e`` at most)."""
+    while j < e and 48 <= data[j] <= 57:
         j += 1
-        run = 0
-        while j < e and 48 <= data[j] <= 57:
-            run += 1
-            j += 1
-        if j == e and 1 <= run <= 6:
-            out[i] = OK
+    return j
 
 
 def _uscc_values() -> np.ndarray:
