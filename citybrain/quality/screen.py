@@ -66,7 +66,7 @@ class Screened:
     certain: pa.Table  # outcome groups of the certain rows, shaped as the SQL scan's result
     read_sql: str  # the one read of the dataset
     rows: int
-    seconds: dict[str, float]  # where the time went: read, kernels, split, groups
+    seconds: dict[str, float]  # where the time went: read, kernels, fold, split, groups
 
 
 def usable(rules: list[Rule]) -> bool:
