@@ -545,9 +545,10 @@ def _buffers(chunk: pa.Array) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
     n, off = len(chunk), chunk.offset
     width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     valid = np.frombuffer(valid_buf, np.uint8) if valid_buf is not None else _EMPTY_U8
-    offs = np.frombuffer(offs_buf, width)[off : off + n + 1] if offs_buf is not None else None
-    if offs is None:  # no offsets buffer: an array of length 0
+    if offs_buf is None:  # an empty array may come without one
         offs = np.zeros(1, width)
+    else:
+        offs = np.frombuffer(offs_buf, width)[off : off + n + 1]
     data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else _EMPTY_U8
     return valid, off, offs, data
 
@@ -565,8 +566,8 @@ def _text(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
 def _run(kernel: Callable[..., None], column: pa.Array | pa.ChunkedArray,
          dtypes: Sequence[type], *args: object, outs: list[np.ndarray] | None = None
          ) -> list[np.ndarray]:
-    """Run ``kernel`` over each Arrow chunk of ``column``, chunks spread over the cores (the
-    kernels release the GIL)."""
+    """Run ``kernel(valid, offset, offsets, bytes, *args, *outputs)`` over each Arrow chunk of
+    ``column``, the chunks spread over the cores (the kernels release the GIL)."""
     chunks = _text(column)
     n = sum(len(c) for c in chunks)
     outs = outs if outs is not None else [np.empty(n, dt) for dt in dtypes]
@@ -574,7 +575,7 @@ def _run(kernel: Callable[..., None], column: pa.Array | pa.ChunkedArray,
 
     def one(k: int) -> None:
         a, b = starts[k], starts[k + 1]
-        kernel(*_buffers(chunks[k]), *[o[a:b] for o in outs], *args)
+        kernel(*_buffers(chunks[k]), *args, *[o[a:b] for o in outs])
 
     if len(chunks) == 1 or THREADS == 1:
         for k in range(len(chunks)):
@@ -583,14 +584,6 @@ def _run(kernel: Callable[..., None], column: pa.Array | pa.ChunkedArray,
         with ThreadPoolExecutor(THREADS) as pool:
             list(pool.map(one, range(len(chunks))))
     return outs
-
-
-def _args_last(kernel: Callable[..., None], n_out: int) -> Callable[..., None]:
-    """The kernels take their tables before their outputs; ``_run`` passes outputs first."""
-    def call(valid, boff, offs, data, *rest):  # type: ignore[no-untyped-def]
-        outs, args = rest[:n_out], rest[n_out:]
-        kernel(valid, boff, offs, data, *args, *outs)
-    return call
 
 
 def blank(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -609,7 +602,7 @@ def element(name: str, column: pa.Array | pa.ChunkedArray, today: dt.date) -> np
         return _run(_code_kernel, column, [np.uint8])[0]
     if name in ("name", "address"):
         bad, house = (NAME_BAD, False) if name == "name" else (ADDRESS_BAD, True)
-        return _run(_args_last(_text_kernel, 1), column, [np.uint8], char_classes(), bad,
+        return _run(_text_kernel, column, [np.uint8], char_classes(), bad,
                     house)[0]
     if name == "id_card":
         return id_card(column, today)[0]
@@ -618,7 +611,7 @@ def element(name: str, column: pa.Array | pa.ChunkedArray, today: dt.date) -> np
     if name == "phone":
         return _run(_phone_kernel, column, [np.uint8])[0]
     if name == "uscc":
-        return _run(_args_last(_uscc_kernel, 1), column, [np.uint8], region_last_years())[0]
+        return _run(_uscc_kernel, column, [np.uint8], region_last_years())[0]
     raise KeyError(name)
 
 
@@ -626,7 +619,7 @@ def id_card(column: pa.Array | pa.ChunkedArray, today: dt.date
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(verdict, sex 1/2, birth date yyyymmdd) per value; sex and birth only where OK
     (undefined elsewhere)."""
-    verdict, sex, birth = _run(_args_last(_id_kernel, 3), column,
+    verdict, sex, birth = _run(_id_kernel, column,
                                [np.uint8, np.int8, np.int32],
                                region_last_years(), today_ymd(today))
     return verdict, sex, birth
@@ -637,7 +630,7 @@ def date(column: pa.Array | pa.ChunkedArray, today: dt.date, allow_future: bool 
     """(verdict, yyyymmdd, days since 1970-01-01) per value; the dates only where OK, the
     days only ``with_days`` (undefined elsewhere)."""
     latest = 22001231 if allow_future else today_ymd(today)
-    verdict, ymd, days = _run(_args_last(_date_kernel, 3), column,
+    verdict, ymd, days = _run(_date_kernel, column,
                               [np.uint8, np.int32, np.int32], latest, with_days)
     return verdict, ymd, days
 
@@ -652,7 +645,7 @@ def in_set(column: pa.Array | pa.ChunkedArray, codes: Sequence[str]) -> np.ndarr
     encoded = [c.encode() for c in codes]
     values = np.frombuffer(b"".join(encoded), np.uint8) if any(encoded) else _EMPTY_U8
     voffs = np.concatenate([[0], np.cumsum([len(c) for c in encoded])]).astype(np.int64)
-    return _run(_args_last(_set_kernel, 1), column, [np.uint8], values, voffs)[0]
+    return _run(_set_kernel, column, [np.uint8], values, voffs)[0]
 
 
 def key_hash(columns: Sequence[pa.Array | pa.ChunkedArray]) -> np.ndarray:

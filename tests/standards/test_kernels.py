@@ -228,3 +228,12 @@ def test_a_kernel_never_certifies_what_sql_fails_on_many_edits(element: str) -> 
         values.append(v)
     verdict = check_element(element, values)
     assert (verdict == kernels.OK).any()  # some edits keep a value valid (a digit for a digit)
+
+
+def test_empty_and_all_null_columns() -> None:
+    assert kernels.element("name", pa.array([], pa.string()), TODAY).tolist() == []
+    nulls = pa.chunked_array([pa.array([None, None], pa.string()), pa.array([], pa.string())])
+    assert kernels.element("id_card", nulls, TODAY).tolist() == [kernels.BLANK] * 2
+    assert kernels.in_set(nulls, ["a"]).tolist() == [kernels.BLANK] * 2
+    big = pa.array(["13812345678"] * 5, pa.large_string())  # 64-bit offsets
+    assert kernels.element("phone", big, TODAY).tolist() == [kernels.OK] * 5
