@@ -23,9 +23,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from citybrain.quality import screen
 from citybrain.quality.rules import DatasetInfo, Rule, district_sql
-from citybrain.store.lake import QUERY_ERRORS, DuckDBLake, query_error_text, quote_ident
+from citybrain.store.lake import (
+    QUERY_ERRORS,
+    DuckDBLake,
+    query_error_text,
+    quote_ident,
+    table_rows,
+)
 
 SAMPLE_LIMIT = 5
 log = logging.getLogger(__name__)
@@ -429,12 +434,7 @@ def _row_type(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule]
     window: the row then passes the window as JSON text and is cast back after it."""
     if not any(r.unique_by for r in rules):
         return None
-    size = con.execute(
-        "SELECT max(estimated_size) FROM duckdb_tables() WHERE schema_name = ? "
-        "AND table_name = ?", [ds.schema, ds.table]).fetchall()[0][0]
-    if size is None:  # a view (the raw zone's Parquet deliveries): count from metadata
-        size = con.execute(f"SELECT count(*) FROM {_target(ds)}").fetchall()[0][0]
-    if size < JSON_WINDOW_ROWS:
+    if table_rows(con, ds.schema, ds.table) < JSON_WINDOW_ROWS:
         return None  # a small table's window is cheap; binding the row type is not
     row = _sample_struct(ds, rules)
     kind = str(con.sql(f"SELECT {row} FROM {_source(ds, rules, windows=False)}").types[0])
@@ -447,10 +447,12 @@ def _groups(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], 
     """The scan's outcome groups and the SQL that produced them: the compiled screen's
     certain rows counted apart and the SQL scan over the rest (``quality.screen``), or the
     SQL scan over every row."""
+    from citybrain.quality import screen  # it builds on this module's masks
+
     split = None
     if screened:
         try:
-            split = screen.screen(con, ds, rules, _target(ds), limit)
+            split = screen.screen(con, ds, rules, limit)
         except QUERY_ERRORS:
             raise  # a rule that does not bind: run_scan runs each rule alone
         except Exception as e:  # noqa: BLE001 - the screen is only a faster path

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-SKIP, PASS, FAIL, UNSURE = 0, 1, 2, 3
+from citybrain.quality.screen import FAIL, PASS, UNSURE
 
 
 @nb.njit(nogil=True, cache=True)

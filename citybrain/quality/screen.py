@@ -35,9 +35,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from citybrain.quality.engine import MASK_BITS
 from citybrain.quality.rules import DatasetInfo, Rule, district_sql
 from citybrain.standards import service as standards
-from citybrain.store.lake import quote_ident
+from citybrain.store.lake import qualified, quote_ident, table_rows
 
 #: Below this many rows a dataset is scanned by SQL alone (the kernels' fixed cost, loading
 #: them and reading the table into Arrow, is more than they save there).
@@ -47,7 +48,6 @@ SCREEN_ROWS = 100_000
 BYTES_PER_VALUE = 40
 THREADS = max(1, os.cpu_count() or 1)
 FOLD_BLOCK = 1 << 18  # rows folded by every rule before the next block
-MASK_BITS = 63  # as the SQL scan's masks
 
 # a rule's state in a row
 SKIP, PASS, FAIL, UNSURE = 0, 1, 2, 3
@@ -89,21 +89,12 @@ def _needed(ds: DatasetInfo, rules: list[Rule], table_columns: dict[str, str]) -
     return [c for c in table_columns if c in named or quote_ident(c) in text]
 
 
-def _row_count(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, target: str) -> int:
-    size = con.execute(
-        "SELECT max(estimated_size) FROM duckdb_tables() WHERE schema_name = ? "
-        "AND table_name = ?", [ds.schema, ds.table]).fetchall()[0][0]
-    if size is None:
-        size = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
-    return int(size)
-
-
 class _Facts:
     """Each field's kernel verdicts, computed once however many rules read them."""
 
-    def __init__(self, table: pa.Table, today: dt.date) -> None:
+    def __init__(self, table: pa.Table, today: dt.date, days: set[str]) -> None:
         self.table, self.today = table, today
-        self.days: set[str] = set()  # date fields whose days since 1970 a rule reads
+        self.days = days  # date fields whose days since 1970 a rule reads
         self._memo: dict[tuple[Any, ...], Any] = {}
 
     def _get(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
@@ -276,16 +267,17 @@ def _certain_groups(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list
         con.unregister(name)
 
 
-def screen(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], target: str,
-           limit: int, min_rows: int | None = None) -> Screened | None:
+def screen(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], limit: int,
+           min_rows: int | None = None) -> Screened | None:
     """Read ``ds`` once and split it into certain rows (counted here) and the rest (for the
     SQL scan); None when the screen does not fit (too few rows, a rule without a screen, a
     field missing or not text, a delivery order that is not an integer)."""
     if not usable(rules):
         return None
-    rows = _row_count(con, ds, target)
+    rows = table_rows(con, ds.schema, ds.table)
     if rows < (SCREEN_ROWS if min_rows is None else min_rows):
         return None
+    target = qualified(ds.schema, ds.table)
     types = _columns(con, target)
     fields = {f for r in rules if r.screen for f in r.screen.fields}
     if any(types.get(f) != "VARCHAR" for f in fields):
@@ -309,8 +301,8 @@ def screen(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], t
     else:
         order = np.arange(table.num_rows, dtype=np.int64)
     today = con.execute("SELECT current_date").fetchall()[0][0]
-    facts = _Facts(table, today)
-    facts.days = {r.screen.fields[0] for r in rules if r.screen and r.screen.kind == "fresh"}
+    facts = _Facts(table, today,
+                   {r.screen.fields[0] for r in rules if r.screen and r.screen.kind == "fresh"})
     applies, fails, unsure = _masks(rules, facts, clock)
     certain = ~unsure
     to_sql = unsure | _sample_rows(fails, certain, order, len(rules), limit)

@@ -47,6 +47,17 @@ def qualified(schema: str, table: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(table)}"
 
 
+def table_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    """Rows of a lake table from DuckDB's metadata (its estimate); a view (the raw zone's
+    Parquet deliveries) is counted, which Parquet answers from its footers."""
+    size = con.execute(
+        "SELECT max(estimated_size) FROM duckdb_tables() WHERE schema_name = ? "
+        "AND table_name = ?", [schema, table]).fetchall()[0][0]
+    if size is None:
+        size = con.execute(f"SELECT count(*) FROM {qualified(schema, table)}").fetchall()[0][0]
+    return int(size)
+
+
 class LakeEngine(Protocol):
     """What domains may ask of a lake engine (DuckDB now, Spark at scale)."""
 

@@ -146,7 +146,7 @@ def test_the_screen_leaves_sql_only_a_few_rows(reg: DuckDBLake) -> None:
     """Most rows are decided by the kernels; the SQL sees the unsure ones, every copy of a
     repeated key and the sample candidates, and the dataset is read once."""
     with reg.reader() as con:
-        split = screen.screen(con, dataset(), rules(dt.date(2024, 6, 6)), '"raw"."reg"',
+        split = screen.screen(con, dataset(), rules(dt.date(2024, 6, 6)),
                               engine.SAMPLE_LIMIT, min_rows=0)
     assert split is not None
     assert split.read_sql.count("FROM") == 1 and split.read_sql.endswith('FROM "raw"."reg"')
@@ -195,7 +195,7 @@ def test_a_dataset_too_large_for_memory_is_scanned_by_sql(
 ) -> None:
     monkeypatch.setattr(screen, "_memory", lambda: N)  # a quarter of it holds nothing
     with reg.reader() as con:
-        assert screen.screen(con, dataset(), rules(dt.date(2024, 6, 6)), '"raw"."reg"',
+        assert screen.screen(con, dataset(), rules(dt.date(2024, 6, 6)),
                              engine.SAMPLE_LIMIT, min_rows=0) is None
 
 
