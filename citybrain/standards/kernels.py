@@ -13,14 +13,16 @@ every value a verdict:
 
 A kernel may answer ``UNSURE`` too often (that costs time, never a wrong count), never ``OK``
 where the SQL check would fail: ``tests/standards/test_kernels.py`` holds them to that on
-generated values. On a 10M-row register the ID check takes ~0.1 s here against ~4 s of CPU in
-SQL, which is what brings a scan near the cost of reading the table (docs/quality.md).
+generated values. On a 10M-row register the ID check takes ~0.2 s of one core here against
+~5 s of CPU in SQL, which is what brings a scan near the cost of reading the table
+(docs/quality.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -53,15 +55,28 @@ class UnsupportedColumn(TypeError):
 # --------------------------------------------------------------------------- look-up tables
 
 
+def _supplementary_names() -> tuple[int, int]:
+    """The one range of ``sql.NAME_HANZI`` beyond the BMP (CJK extensions B-G)."""
+    (lo, hi), = [(ord(a), ord(b)) for a, b in re.findall("(.)-(.)", sql.NAME_HANZI)
+                 if ord(a) > 0xFFFF]
+    return lo, hi
+
+
+NAME_SUPPLEMENTARY_FIRST, NAME_SUPPLEMENTARY_LAST = _supplementary_names()
+
+
 @lru_cache(maxsize=1)
 def char_classes() -> np.ndarray:
-    """Class bits of every BMP character, from the very sets the SQL macros are built from."""
+    """Class bits of every BMP character, from the very sets and regex classes the SQL
+    macros are built from."""
     table = np.zeros(0x10000, np.uint8)
-    ok = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF)]
-    for lo, hi in ok:
-        table[lo : hi + 1] |= NAME_OK
-    for c in "·()（）- " + "".join(chr(x) for x in range(0x21, 0x7F) if chr(x).isalnum()):
-        table[ord(c)] |= NAME_OK
+    name_char = re.compile(f"[{sql.NAME_HANZI}{sql.NAME_OTHER}]")
+    numeral = re.compile(f"[{sql.HOUSE_NUMERALS}]")
+    for cp in range(0x10000):
+        if name_char.fullmatch(chr(cp)):
+            table[cp] |= NAME_OK
+        if numeral.fullmatch(chr(cp)):
+            table[cp] |= NUMERAL
     for c in sql._traditional_chars():
         table[ord(c)] = (int(table[ord(c)]) & ~NAME_OK) | ADDRESS_BAD
     for c in sql._mojibake_first():
@@ -70,11 +85,9 @@ def char_classes() -> np.ndarray:
         table[ord(c)] |= MOJI_2
     for c in sql._gbk_chars((0x80, 0xBF), (0x80, 0xBF)):
         table[ord(c)] |= MOJI_3
-    table[0xFF01 : 0xFF5F] |= ADDRESS_BAD
-    table[0x3000] |= ADDRESS_BAD
+    for c in sql.FULL_WIDTH:  # the full-width forms and the ideographic space
+        table[ord(c)] |= ADDRESS_BAD
     table[0xFFFD] = (int(table[0xFFFD]) & ~NAME_OK) | ADDRESS_BAD
-    for c in "0123456789一二三四五六七八九十零〇":
-        table[ord(c)] |= NUMERAL
     table[ord("号")] |= HOUSE
     table[(table & NAME_OK) == 0] |= NAME_BAD
     return table
@@ -203,7 +216,7 @@ def _class(cp: int, classes: np.ndarray) -> int:
     """Class bits of a code point (the supplementary planes: CJK extensions B-G only)."""
     if cp < 0x10000:
         return classes[cp]
-    return NAME_OK if 0x20000 <= cp <= 0x3134F else NAME_BAD
+    return NAME_OK if NAME_SUPPLEMENTARY_FIRST <= cp <= NAME_SUPPLEMENTARY_LAST else NAME_BAD
 
 
 @nb.njit(nogil=True, cache=True)

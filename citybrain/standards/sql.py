@@ -127,6 +127,11 @@ def _mojibake_first() -> str:
 #: characters), which GB 2312's 6,763 do not cover: 玥 喆 堃 祎 珺 芃 赟 镕 are in every
 #: city's young population, and ~200 of the table's characters (𬌗, 𬱖 …) lie outside the BMP.
 NAME_HANZI = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"
+#: The rest of a name's characters, as a regex class body: the middle dot of minority names,
+#: Latin letters, digits, brackets (企业名称), hyphen and space.
+NAME_OTHER = "·A-Za-z0-9()（）\\- "
+#: What may stand before 号 in a house number, as a regex class body.
+HOUSE_NUMERALS = "0-9一二三四五六七八九十零〇"
 
 
 def _region_enum() -> tuple[str, str]:
@@ -165,9 +170,9 @@ def macro_statements() -> list[str]:
     # anything else (bopomofo, symbols, U+FFFD) is garbling (乱码), and so is the character
     # triple UTF-8 Chinese read as GBK opens with, even when a traditional form is among it
     trad_re = "[" + traditional + "]"
-    name_bad_re = "[^" + NAME_HANZI + "·A-Za-z0-9()（）\\- ]"
+    name_bad_re = "[^" + NAME_HANZI + NAME_OTHER + "]"
     garbled_re, full_width_re = _mojibake_pattern(), "[\uff01-\uff5e\u3000]"
-    house_re = "[0-9一二三四五六七八九十零〇]+号"
+    house_re = f"[{HOUSE_NUMERALS}]+号"
     trad, name_bad, garbled, full_width, house = map(
         _sql_str, (trad_re, name_bad_re, garbled_re, full_width_re, house_re)
     )
