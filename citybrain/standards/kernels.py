@@ -431,7 +431,7 @@ def _uscc_values() -> np.ndarray:
 _USCC_VALUE = _uscc_values()
 _USCC_CHECK = np.frombuffer(sql.USCC_ALPHABET.encode(), np.uint8).copy()
 _USCC_WEIGHTS = np.array(sql.USCC_WEIGHTS, np.int64)
-_ORG_CHECK = np.frombuffer(b"0X987654321", np.uint8).copy()
+_ORG_CHECK = np.frombuffer(sql.ORG_CHECK.encode(), np.uint8).copy()
 _ORG_WEIGHTS = np.array(sql.ORG_WEIGHTS, np.int64)
 
 

@@ -31,6 +31,8 @@ ID_CHUNK = 2
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+#: GB 11714 check character by ``sum % 11`` (11 - sum % 11, written 11 → 0 and 10 → X)
+ORG_CHECK = "0X987654321"
 
 FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 HALF_WIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
@@ -313,7 +315,8 @@ def macro_statements() -> list[str]:
         # -- GB 32100 unified social credit code with its GB 11714 organisation code
         f"{m} std_uscc_clean(v) AS upper(std_squash(v))",
         # check = 11 - sum % 11, written 11 → '0' and 10 → 'X': one look-up by ``sum % 11``
-        f"{m} std_org_check(n) AS substr('0X987654321', (({org_sum}) % 11)::INTEGER + 1, 1)",
+        f"{m} std_org_check(n) AS substr({_sql_str(ORG_CHECK)}, (({org_sum}) % 11)::INTEGER "
+        "+ 1, 1)",
         f"{m} std_uscc_r0(n) AS CASE "
         "WHEN NOT regexp_full_match(n, '[1-9A-HJ-NPQRTUWXY][0-9A-HJ-NPQRTUWXY]{17}') "
         "  THEN 'bad_format' "
