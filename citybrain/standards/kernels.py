@@ -472,44 +472,35 @@ def _uscc_kernel(valid, boff, offs, data, last, out):  # type: ignore[no-untyped
 
 
 @nb.njit(nogil=True, cache=True)
-def _sex_kernel(valid, boff, offs, data, out):  # type: ignore[no-untyped-def]
-    """``std_sex_code``: 1 (男 1 m male), 2 (女 2 f female) or 0 (none), ASCII compared
-    without case; 3 (UNSURE) where trimming or Unicode case could change the answer."""
+def _sex_kernel(valid, boff, offs, data, values, voffs, codes, out):  # type: ignore[no-untyped-def]
+    """``std_sex_code``: the code of the text ``values[k]`` the value is, ASCII compared
+    without case, or 0 (none); 3 (UNSURE) where trimming (a space or control byte) or
+    Unicode case (a non-ASCII value that is none of them) could change the answer."""
     for i in range(offs.shape[0] - 1):
+        out[i] = 0
         if _is_null(valid, boff, i):
-            out[i] = 0
             continue
         s, e = offs[i], offs[i + 1]
-        n = e - s
-        if n == 3 and data[s] == 0xE7 and data[s + 1] == 0x94 and data[s + 2] == 0xB7:
-            out[i] = 1  # 男
-            continue
-        if n == 3 and data[s] == 0xE5 and data[s + 1] == 0xA5 and data[s + 2] == 0xB3:
-            out[i] = 2  # 女
-            continue
-        word = 0  # up to six lower-cased ASCII letters, base 256
-        code = 0
-        for j in range(s, e):
-            b = data[j]
-            if b <= 32 or b >= 0x80:
-                code = 3
+        for k in range(codes.shape[0]):  # the codes hold no space: a match is exact
+            vs = voffs[k]
+            if voffs[k + 1] - vs != e - s:
+                continue
+            same = True
+            for j in range(e - s):
+                b = data[s + j]
+                if 65 <= b <= 90:
+                    b += 32
+                if b != values[vs + j]:
+                    same = False
+                    break
+            if same:
+                out[i] = codes[k]
                 break
-            if 65 <= b <= 90:
-                b += 32
-            if j - s < 6:
-                word = word * 256 + b
-        if code == 3:
-            out[i] = 3
-        elif n == 1 and (word == 49 or word == 109):  # 1 m
-            out[i] = 1
-        elif n == 1 and (word == 50 or word == 102):  # 2 f
-            out[i] = 2
-        elif n == 4 and word == 0x6D616C65:  # male
-            out[i] = 1
-        elif n == 6 and word == 0x66656D616C65:  # female
-            out[i] = 2
-        else:
-            out[i] = 0
+        if out[i] == 0:
+            for j in range(s, e):
+                if data[j] <= 32 or data[j] >= 0x80:
+                    out[i] = 3
+                    break
 
 
 @nb.njit(nogil=True, cache=True)
@@ -650,15 +641,22 @@ def date(column: pa.Array | pa.ChunkedArray, today: dt.date, allow_future: bool 
 
 def sex_code(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """``std_sex_code`` per value: 0 none, 1 male, 2 female, 3 UNSURE."""
-    return _run(_sex_kernel, column, [np.int8])[0]
+    values, voffs = _encoded(list(sql.SEX_CODES))
+    codes = np.array(list(sql.SEX_CODES.values()), np.int8)
+    return _run(_sex_kernel, column, [np.int8], values, voffs, codes)[0]
 
 
 def in_set(column: pa.Array | pa.ChunkedArray, codes: Sequence[str]) -> np.ndarray:
     """OK (one of ``codes``), BAD (not), BLANK or UNSURE per value."""
-    encoded = [c.encode() for c in codes]
-    values = np.frombuffer(b"".join(encoded), np.uint8) if any(encoded) else _EMPTY_U8
-    voffs = np.concatenate([[0], np.cumsum([len(c) for c in encoded])]).astype(np.int64)
+    values, voffs = _encoded(codes)
     return _run(_set_kernel, column, [np.uint8], values, voffs)[0]
+
+
+def _encoded(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``texts`` as one UTF-8 byte array and the offsets of each."""
+    encoded = [t.encode() for t in texts]
+    values = np.frombuffer(b"".join(encoded), np.uint8) if any(encoded) else _EMPTY_U8
+    return values, np.concatenate([[0], np.cumsum([len(t) for t in encoded])]).astype(np.int64)
 
 
 def key_hash(columns: Sequence[pa.Array | pa.ChunkedArray]) -> np.ndarray:

@@ -31,6 +31,8 @@ ID_CHUNK = 2
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+#: GB/T 2261.1 sex codes (1 male, 2 female) by the lower-cased, trimmed text departments write
+SEX_CODES = {"男": 1, "1": 1, "m": 1, "male": 1, "女": 2, "2": 2, "f": 2, "female": 2}
 #: GB 11714 check character by ``sum % 11`` (11 - sum % 11, written 11 → 0 and 10 → X)
 ORG_CHECK = "0X987654321"
 
@@ -310,8 +312,8 @@ def macro_statements() -> list[str]:
         # 1 = male, 2 = female (GB/T 2261.1), from the 17th digit's parity
         f"{m} std_id_sex(v) AS 2 - (TRY_CAST(substr(std_id_norm(v), 17, 1) AS INTEGER) % 2)",
         f"{m} std_sex_code(v) AS CASE lower(trim(CAST(v AS VARCHAR))) "
-        "WHEN '男' THEN 1 WHEN '1' THEN 1 WHEN 'm' THEN 1 WHEN 'male' THEN 1 "
-        "WHEN '女' THEN 2 WHEN '2' THEN 2 WHEN 'f' THEN 2 WHEN 'female' THEN 2 ELSE NULL END",
+        + "".join(f"WHEN {_sql_str(t)} THEN {c} " for t, c in SEX_CODES.items())
+        + "ELSE NULL END",
         # -- GB 32100 unified social credit code with its GB 11714 organisation code
         f"{m} std_uscc_clean(v) AS upper(std_squash(v))",
         # check = 11 - sum % 11, written 11 → '0' and 10 → 'X': one look-up by ``sum % 11``
