@@ -120,7 +120,11 @@ def _windows(ds: DatasetInfo, keys: dict[WindowKey, int], prefix: str = "") -> l
 def _source(ds: DatasetInfo, rules: list[Rule], windows: bool = True) -> str:
     """FROM clause: the table (read once) with the rules' shared columns, one LEFT JOIN per
     distinct reference and, with ``windows``, the uniqueness windows (the scan adds those
-    later, over the few columns left once the other rules are folded into masks)."""
+    later, over the few columns left once the other rules are folded into masks).
+
+    Each distinct join key is a shared column too, so a key two references use is computed
+    once and a key may read another shared column (a citizen-ID key reads the ID check the
+    validity rule computes anyway); the joins come after the last projection."""
     extra: dict[str, str] = {}
     joins: dict[str, tuple[str, str]] = {}
     for r in rules:
@@ -129,23 +133,28 @@ def _source(ds: DatasetInfo, rules: list[Rule], windows: bool = True) -> str:
             joins[r.join[0]] = (r.join[1], r.join[2])
     if ds.district_field:
         extra["_district"] = district_sql(ds.district_field)
+    key_column: dict[str, str] = {}
+    for _, key in joins.values():
+        key_column.setdefault(key, f"_jk{len(key_column)}")
+    extra.update({alias: key for key, alias in key_column.items()})
     ranks = _windows(ds, _window_keys(rules), "_d.") if windows else []
-    if not ranks and not extra and not joins:
+    if not ranks and not extra:
         return _target(ds)
     first, *later = _stages(extra)
-    columns = ["_d.*", *ranks]
-    columns += [f"{expr} AS {alias}" for alias, expr in first.items()]
-    for alias in joins:  # rules read the reference as plain columns <alias>__k, <alias>__v
-        columns += [f"{alias}._k AS {alias}__k", f"{alias}._v AS {alias}__v"]
-    joined = "".join(
-        f" LEFT JOIN ({sub}) AS {alias} ON {alias}._k = {key}"
-        for alias, (sub, key) in joins.items()
-    )
-    source = f"(SELECT {', '.join(columns)} FROM {_target(ds)} AS _d{joined}) AS _t"
+    columns = ["_d.*", *ranks, *(f"{expr} AS {alias}" for alias, expr in first.items())]
+    source = f"(SELECT {', '.join(columns)} FROM {_target(ds)} AS _d) AS _t"
     for k, stage in enumerate(later):
         added = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
         source = f"(SELECT *, {added} FROM {source}) AS _t{k}"
-    return source
+    if not joins:
+        return source
+    # rules read the reference as plain columns <alias>__k, <alias>__v
+    columns = ["_j.*"] + [f"{a}._k AS {a}__k, {a}._v AS {a}__v" for a in joins]
+    joined = "".join(
+        f" LEFT JOIN ({sub}) AS {alias} ON {alias}._k = _j.{key_column[key]}"
+        for alias, (sub, key) in joins.items()
+    )
+    return f"(SELECT {', '.join(columns)} FROM (SELECT * FROM {source}) AS _j{joined}) AS _tj"
 
 
 def _fails(rule: Rule, keys: dict[WindowKey, int]) -> str:

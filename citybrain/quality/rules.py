@@ -176,6 +176,17 @@ def id_check(id_field: str) -> tuple[tuple[str, str], ...]:
     )
 
 
+def join_key(macro: str, fld: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """(shared columns, key expression) a reference is joined on by ``fld`` normalised with
+    ``macro``: a citizen-ID key reads the ID check (:func:`id_check`) that the validity and
+    cross-field rules compute anyway, instead of checking the ID again for the join."""
+    n = f"CAST({_q(fld)} AS VARCHAR)"
+    if macro == "std_id_key":
+        checked = id_check(fld)
+        return checked, f"std_id_key_r({n}, {checked[-1][0]})"
+    return (), f"{macro}({n})"
+
+
 def date_parse(fld: str) -> tuple[str, str]:
     """``fld`` parsed as a date, one shared column: validity, freshness, date order and
     ID ↔ birth date all read the parsed value instead of parsing the text again."""
@@ -358,6 +369,10 @@ def matches_reference(
             return f"std_id_key(CAST({expr} AS VARCHAR))"
         return standards.element_sql(key_element, expr)[1]
 
+    key_columns, row_key = (
+        join_key("std_id_key", key_field) if key_element == "id_card"
+        else ((), key_norm(_q(key_field)))
+    )
     alias = f"_ref_{_slug(key_field + '>' + ref_table + '.' + ref_field + '.' + ref_key)}"
     col = _q(fld)
     return Rule(
@@ -372,8 +387,9 @@ def matches_reference(
             f"SELECT {key_norm(_q(ref_key))} AS _k, min(trim(CAST({_q(ref_field)} AS "
             f"VARCHAR))) AS _v FROM {target} WHERE {key_norm(_q(ref_key))} IS NOT NULL "
             f"GROUP BY 1 HAVING count(DISTINCT trim(CAST({_q(ref_field)} AS VARCHAR))) = 1",
-            key_norm(_q(key_field)),
+            row_key,
         ),
+        columns=key_columns,
         sample_columns=(key_field,),
         reason=f"{alias}__v",
     )

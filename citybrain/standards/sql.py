@@ -23,7 +23,7 @@ import duckdb
 from citybrain.standards import regions
 
 #: Bump when any macro changes; the lake reinstalls when its marker differs.
-VERSION = 33
+VERSION = 34
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -299,8 +299,11 @@ def macro_statements() -> list[str]:
         # cross-field and cross-dataset rules: compact enough to repeat in a scan query.
         f"{m} std_id_usable_r(r) AS coalesce(r, 'ok') IN ('ok', 'legacy_15')",
         f"{m} std_id_usable(n) AS std_id_usable_r(std_id_r0(n))",
-        f"{m} std_id_key(n) AS CASE coalesce(std_id_r0(n), 'ok') WHEN 'ok' THEN n "
+        # the key given the check ``r = std_id_r0(n)``: a scan that checks the ID anyway
+        # joins a reference on it without checking the ID a second time
+        f"{m} std_id_key_r(n, r) AS CASE coalesce(r, 'ok') WHEN 'ok' THEN n "
         "WHEN 'legacy_15' THEN std_id_upgrade(n) END",
+        f"{m} std_id_key(n) AS std_id_key_r(n, std_id_r0(n))",
         f"{m} std_id_birth_raw(n) AS CASE WHEN length(n) = 15 "
         "THEN 19000000 + TRY_CAST(substr(n, 7, 6) AS INTEGER) "
         "ELSE TRY_CAST(substr(n, 7, 8) AS INTEGER) END",
