@@ -467,6 +467,7 @@ def home_rule(ds: DatasetInfo, field: str, key: str, homes_query: str) -> Rule:
     """``field`` names the home the household's move-in registers give (see :data:`HOMES`)."""
     q = r.quote_ident
     alias = "_home_" + r._slug(key)
+    address = "_ak_" + r._slug(field)
     key_columns, row_key = r.join_key(HOMES.key_macro, key)
     return Rule(
         f"consistency:{field}@household_home",
@@ -475,10 +476,11 @@ def home_rule(ds: DatasetInfo, field: str, key: str, homes_query: str) -> Rule:
         f"{field} 与本户迁入登记(不动产登记、出生/死亡医学证明、户籍迁移变动)的现住址一致 / "
         "the home the household's move-in registers (property, birth, death, a registered "
         "hukou move) give; an old address left after a move",
-        f"std_address_key({q(field)}) <> {alias}__v",
-        applies=f"{alias}__v IS NOT NULL AND std_address_key({q(field)}) IS NOT NULL",
+        f"{address} <> {alias}__v",
+        applies=f"{alias}__v IS NOT NULL AND {address} IS NOT NULL",
         join=(alias, homes_query, row_key),
-        columns=key_columns,
+        # the address key once per row: the rule's test and its scope both read it
+        columns=(*key_columns, (address, f"std_address_key({q(field)})")),
         sample_columns=(key,),
         reason=f"{alias}__v",
     )
