@@ -65,6 +65,7 @@ def register(root: typer.Typer) -> None:
                         load_ref=load_ref,
                         progress=lambda _: bar.advance(task),
                         weights=weights,
+                        step=lambda what: bar.update(task, description=what),
                     )
                 score = service.overall_score(session)
                 tickets = service.open_ticket_count(session)

@@ -8,6 +8,7 @@ Plain functions over a session and the lake; the API, the CLI and the demo call 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -453,9 +454,14 @@ def scan_catalog(
     as_of: date | None = None,
     progress: Any = None,
     weights: dict[str, float] | None = None,
+    step: Callable[[str], None] | None = None,
 ) -> list[QualityScan]:
     """Scan every active catalog dataset that has been loaded into the lake; ``weights``
-    weigh the dimensions in each dataset's score (``Settings.quality_weights``)."""
+    weigh the dimensions in each dataset's score (``Settings.quality_weights``).
+
+    ``progress(dataset_id)`` is called after each dataset; ``step(what)`` before each step
+    with a bilingual line saying what runs (the city-wide references take a while on a city
+    before the first dataset is scanned)."""
     from citybrain.catalog import service as catalog
 
     weights = check_weights(weights)
@@ -464,11 +470,14 @@ def scan_catalog(
     loaded = [ds for ds in infos if (ds.schema, ds.table) in present]
     from citybrain.quality import city_rules
 
+    say = step or (lambda _: None)
     standards.install_lake_macros(lake)
+    say("全市比对基准(姓名共识、住户现住址) / city-wide references (names, homes)")
     with lake.writer() as con:
         consensus = city_rules.materialize_consensus(con, {d.id: d for d in loaded})
     scans = []
     for ds in loaded:
+        say(f"质量检查 / scanning {ds.id}")
         rules = rules_for(ds, loaded, as_of, consensus)
         scans.append(scan_dataset(session, lake, ds, rules, load_ref=load_ref, weights=weights))
         if progress is not None:

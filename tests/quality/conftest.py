@@ -51,7 +51,9 @@ def demo_city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
         ingest.sync_jobs_from_catalog(s)
         jobs = [j.id for j in ingest.list_jobs(s) if j.enabled]
     ingest.run_many(stores, jobs, trigger="test")
+    steps: list[str] = []
     with session_scope(stores.sessions) as s:
-        quality.scan_catalog(s, stores.lake)
+        quality.scan_catalog(s, stores.lake, step=steps.append)
+    stores.scan_steps = steps  # type: ignore[attr-defined]  # what the scan said it ran
     yield stores
     stores.close()

@@ -146,3 +146,14 @@ def test_precision_and_recall_per_defect_type(demo_city: Stores, capsys) -> None
         or v["recall"] < KNOWN_GAPS.get(k, (GOAL, GOAL))[1]
     }
     assert not short, short
+
+
+def test_a_catalog_scan_says_each_step_before_it_runs(demo_city: Stores) -> None:
+    """The city-wide references first (they take a while on a city, before any dataset),
+    then every scanned dataset once, in the order the scans were recorded."""
+    steps = demo_city.scan_steps  # type: ignore[attr-defined]
+    assert steps[0].endswith("city-wide references (names, homes)")
+    with session_scope(demo_city.sessions) as session:
+        scanned = [scan.dataset for scan in service.latest_scans(session)]
+    assert sorted(steps[1:]) == sorted(f"质量检查 / scanning {d}" for d in scanned)
+    assert len(steps) == 1 + len(scanned) == 18
