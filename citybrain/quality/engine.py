@@ -477,7 +477,7 @@ def _groups(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], 
         # the rest is a few percent of the rows: its window carries the sample row as a
         # struct (the JSON detour pays off only on large tables and costs a second bind)
         rest = replace(ds, schema="temp", table=name)
-        sql = build_scan_sql(rest, rules, limit)
+        sql = build_scan_sql(rest, split.rules, limit)
         result = _small_result(con, sql)
     finally:
         con.unregister(name)

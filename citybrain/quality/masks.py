@@ -57,6 +57,20 @@ def fold_birth(verdict, birth, dverdict, ymd, bit, am, fm, unsure):  # type: ign
 
 
 @nb.njit(nogil=True, cache=True)
+def fold_above(verdict, fen, limit, bit, am, fm, unsure):  # type: ignore[no-untyped-def]
+    """An amount above the learned bound: applies where the amount is above zero, fails
+    where it is above ``limit`` (both in fen); unsure where the amount kernel is."""
+    b = np.int64(bit)
+    for i in range(verdict.shape[0]):
+        if verdict[i] == 3:
+            unsure[i] = True
+        elif (verdict[i] == 0 or verdict[i] == 2) and fen[i] > 0:
+            am[i] |= b
+            if fen[i] > limit:
+                fm[i] |= b
+
+
+@nb.njit(nogil=True, cache=True)
 def first_failing(fm, certain, order, nbits, limit, keep):  # type: ignore[no-untyped-def]
     """Mark in ``keep``, for each of the ``nbits`` rules of mask ``fm``, its first ``limit``
     failing certain rows by ``order``."""

@@ -88,13 +88,15 @@ class Screen:
 
     ``kind``: ``complete`` (not blank), ``valid`` (``element`` of the field), ``in_set``
     (one of ``codes``), ``id_sex`` / ``id_birth`` (ID field, then the other field), ``fresh``
-    (the record field parses as a date) or ``unique`` (the key columns).
+    (the record field parses as a date), ``unique`` (the key columns) or ``outlier`` (an
+    amount above ``factor`` times the median of the positive ones).
     """
 
     kind: str
     fields: tuple[str, ...]
     element: str = ""
     codes: tuple[str, ...] = ()
+    factor: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -443,6 +445,10 @@ def outlier(fld: str, factor: float = 500.0) -> Rule:
         f"{col} > {alias} * {float(factor)}",
         applies=f"{col} > 0",
         columns=((alias, f"median({col}) FILTER (WHERE {col} > 0) OVER ()"),),
+        # the screen compares in exact decimals, as the SQL does with a factor written as a
+        # decimal literal (500.0); one in exponent form would be a DOUBLE there
+        screen=Screen("outlier", (fld,), factor=float(factor))
+        if re.fullmatch(r"[0-9]+\.[0-9]+", repr(float(factor))) else None,
     )
 
 

@@ -363,6 +363,68 @@ def _date_kernel(valid, boff, offs, data, latest, with_days, out, ymd, days):  #
 
 
 @nb.njit(nogil=True, cache=True)
+def _month_kernel(valid, boff, offs, data, latest, out):  # type: ignore[no-untyped-def]
+    """A month the date check accepts (``std_month_fast``): six ASCII digits ``yyyymm``,
+    from 1890-01 to the month ``latest`` (yyyymm). False for anything else, which is left
+    to the SQL check: ``2024 1`` passes there too."""
+    for i in range(offs.shape[0] - 1):
+        out[i] = False
+        s = offs[i]
+        if offs[i + 1] - s != 6 or _is_null(valid, boff, i):
+            continue
+        v = np.int64(0)
+        for j in range(s, s + 6):
+            c = np.int64(data[j]) - 48
+            if c < 0 or c > 9:
+                v = -1
+                break
+            v = v * 10 + c
+        if v >= 0 and 1 <= v % 100 <= 12 and 189001 <= v <= latest:
+            out[i] = True
+
+
+@nb.njit(nogil=True, cache=True)
+def _amount_kernel(valid, boff, offs, data, out, cents):  # type: ignore[no-untyped-def]
+    """``std_amount_reason``: a plain amount (``-?[0-9]{1,16}(\\.[0-9]{1,2})?``) casts to
+    DECIMAL(18, 2) as delivered: OK, or BAD (``negative``) below zero. Its value in fen
+    where OK or BAD; signs, separators, currency marks and spaces are the SQL check's."""
+    for i in range(offs.shape[0] - 1):
+        st = _blank_state(valid, boff, offs, data, i)
+        if st != OK:
+            out[i] = st
+            continue
+        out[i] = UNSURE
+        s, e = offs[i], offs[i + 1]
+        neg = data[s] == 45  # -
+        j = s + 1 if neg else s
+        whole = np.int64(0)
+        digits = 0
+        while j < e and 48 <= data[j] <= 57:
+            whole = whole * 10 + (np.int64(data[j]) - 48)
+            digits += 1
+            j += 1
+        if digits == 0 or digits > 16:
+            continue
+        frac = np.int64(0)
+        if j < e:
+            if data[j] != 46 or e - j - 1 < 1 or e - j - 1 > 2:  # .
+                continue
+            for k in range(j + 1, e):
+                c = np.int64(data[k]) - 48
+                if c < 0 or c > 9:
+                    frac = -1
+                    break
+                frac = frac * 10 + c
+            if frac < 0:
+                continue
+            if e - j - 1 == 1:
+                frac *= 10
+        v = whole * 100 + frac
+        out[i] = BAD if neg and v > 0 else OK
+        cents[i] = -v if neg else v
+
+
+@nb.njit(nogil=True, cache=True)
 def _phone_kernel(valid, boff, offs, data, out):  # type: ignore[no-untyped-def]
     """``std_phone_reason`` is NULL: a mobile number ``1[3-9]`` and nine digits, or a
     landline ``0`` + area code, ``-``, seven or eight digits from 2-9 on, an optional
@@ -611,7 +673,10 @@ def element(name: str, column: pa.Array | pa.ChunkedArray, today: dt.date) -> np
     if name == "id_card":
         return id_card(column, today)[0]
     if name in ("date", "date_any"):
-        return date(column, today, allow_future=name == "date_any")[0]
+        future = name == "date_any"
+        return with_months(date(column, today, future)[0], column, today, future)
+    if name == "amount":
+        return amount(column)[0]
     if name == "phone":
         return _run(_phone_kernel, column, [np.uint8])[0]
     if name == "uscc":
@@ -637,6 +702,25 @@ def date(column: pa.Array | pa.ChunkedArray, today: dt.date, allow_future: bool 
     verdict, ymd, days = _run(_date_kernel, column,
                               [np.uint8, np.int32, np.int32], latest, with_days)
     return verdict, ymd, days
+
+
+def with_months(verdict: np.ndarray, column: pa.Array | pa.ChunkedArray, today: dt.date,
+                allow_future: bool = False) -> np.ndarray:
+    """The date check's verdict ``verdict`` with the months it accepts (a contribution
+    period, 202401) as OK: valid for the element, though no date (``date`` leaves them
+    UNSURE, as the rules reading a parsed date skip them). Only where ``verdict`` is UNSURE."""
+    if not (verdict == UNSURE).any():
+        return verdict
+    latest = 220012 if allow_future else today.year * 100 + today.month
+    month = _run(_month_kernel, column, [np.bool_], latest)[0]
+    return np.where((verdict == UNSURE) & month, np.uint8(OK), verdict)
+
+
+def amount(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(verdict, value in fen) per value; the value only where OK or BAD (undefined
+    elsewhere)."""
+    verdict, cents = _run(_amount_kernel, column, [np.uint8, np.int64])
+    return verdict, cents
 
 
 def sex_code(column: pa.Array | pa.ChunkedArray) -> np.ndarray:

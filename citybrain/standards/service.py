@@ -140,7 +140,8 @@ def element_codes() -> list[str]:
 
 def screened_elements() -> frozenset[str]:
     """Elements whose validity a compiled kernel certifies."""
-    return frozenset({"code", "name", "address", "id_card", "date", "date_any", "phone", "uscc"})
+    return frozenset({"code", "name", "address", "id_card", "date", "date_any", "phone", "uscc",
+                      "amount"})
 
 
 def screen_blank(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -168,6 +169,21 @@ def screen_date(column: pa.Array | pa.ChunkedArray, today: date, allow_future: b
     from citybrain.standards import kernels
 
     return kernels.date(column, today, allow_future, with_days)
+
+
+def screen_date_months(verdict: np.ndarray, column: pa.Array | pa.ChunkedArray, today: date,
+                       allow_future: bool = False) -> np.ndarray:
+    """A date check's verdict with the months the element accepts (202401) as OK."""
+    from citybrain.standards import kernels
+
+    return kernels.with_months(verdict, column, today, allow_future)
+
+
+def screen_amount(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(verdict, value in fen where OK or BAD) of the amount element per value."""
+    from citybrain.standards import kernels
+
+    return kernels.amount(column)
 
 
 def screen_sex_code(column: pa.Array | pa.ChunkedArray) -> np.ndarray:

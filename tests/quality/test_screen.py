@@ -214,3 +214,94 @@ def test_a_failing_kernel_falls_back_to_the_sql_scan(
         result = engine.run_scan(reg, dataset(), checks)
     assert "_cb_rest_" not in result.sql and "kernel crashed" in caplog.text
     assert [o.failed for o in result.outcomes] == [o.failed for o in plain.outcomes]
+
+
+CONTRIBUTION_FIELDS = (
+    FieldInfo("person", "code"),
+    FieldInfo("period", "date", label="费款所属期"),
+    FieldInfo("base", "amount"),
+    FieldInfo("paid", "amount"),
+)
+
+
+def contributions(n: int = N, seed: int = 2) -> pa.Table:
+    """Monthly contributions: periods written as months (202401), amounts mostly plain, some
+    in forms only the SQL reads (¥1,200.00, 1200元), negative, blank, and far above the
+    rest; some of those outliers written so that only the SQL reads them."""
+    rng = np.random.default_rng(seed)
+    period = [f"2024{m:02d}" for m in rng.integers(1, 13, n)]
+    for i in np.flatnonzero(rng.random(n) < 0.02):
+        period[i] = ["2024-01", "202413", "209901", "", None, "2024 1"][i % 6]
+    base = [f"{v / 100:.2f}" for v in rng.integers(300_000, 900_000, n)]
+    paid = [f"{v / 100:.2f}" if i % 4 else str(v // 100)
+            for i, v in enumerate(rng.integers(20_000, 90_000, n))]
+    for column, big in ((base, 4_000_000), (paid, 300_000)):
+        for i in np.flatnonzero(rng.random(n) < 0.03):
+            column[i] = ["¥1,200.00", "1200元", "-5", "", None, " 12", "1.005", "-0.00",
+                         f"{big}.00", f"¥{big:,}.00"][i % 10]
+    return pa.table({
+        "_cb_row": pa.array(np.arange(n), pa.int64()),
+        "person": [f"P{i % (n // 12):06d}" for i in range(n)],
+        "period": period, "base": base, "paid": paid,
+    })
+
+
+def test_amounts_months_and_outlier_bounds_screen_as_the_sql_scans(
+    lake: DuckDBLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The amount checks, a month column's validity and the outlier bound (a median over
+    every row) come out as the SQL scan's; the SQL over the rest reads the bound computed
+    over all rows, not a median of the rest (an outlier only the SQL can read fails)."""
+    lake.write_arrow("raw", "contrib", contributions())
+    standards.install_lake_macros(lake)
+    ds = DatasetInfo("test.contrib", "renshe", "raw", "contrib", CONTRIBUTION_FIELDS,
+                     primary_key=("person", "period"), row_order="_cb_row")
+    checks = [*r.derive_rules(ds), r.outlier("base"), r.outlier("paid")]
+    assert all(c.screen for c in checks), [c.key for c in checks if not c.screen]
+    plain, screened = both(lake, ds, checks, monkeypatch)
+    assert "_cb_rest_" in screened.sql
+    for a, b in zip(plain.outcomes, screened.outcomes, strict=True):
+        assert a.error is None and b.error is None, (a.error, b.error)
+        assert (a.rule.key, a.checked, a.failed, a.samples) == (
+            b.rule.key, b.checked, b.failed, b.samples)
+    failed = {o.rule.key: o.failed for o in plain.outcomes}
+    assert failed["validity:range:base"] > 0 and failed["validity:range:paid"] > 0
+    assert failed["validity:paid"] > 0 and failed["validity:period"] > 0
+    # the SQL over the rest compares with the median of every row, not of the rest
+    rest_sql = screened.sql.split(";\n", 1)[1]
+    assert "median(" not in rest_sql
+    with lake.reader() as con:
+        (median,), = con.execute(
+            "SELECT median(std_amount_parse(paid)) FILTER (WHERE std_amount_parse(paid) > 0) "
+            "FROM raw.contrib").fetchall()
+    assert f"CAST('{median}' AS DECIMAL(18,2))" in rest_sql
+
+
+@pytest.mark.parametrize("values", [
+    ["1.01", "1.02"],  # the median falls between two fen
+    ["1.01", "1.02", "5"],
+    ["0.01", "0.02", "0.03", "0.04", "-3", None, ""],
+    ["-1", "0", ""],  # no positive amount: no bound
+    ["¥1,000.00", "3", "2.5", "7", "1200元"],  # the SQL parses the first and the last
+])
+def test_the_outlier_bound_is_the_median_the_sql_computes(values: list[str | None]) -> None:
+    from decimal import ROUND_FLOOR
+
+    from citybrain.standards import sql
+
+    con = sql.scratch()
+    facts = screen._Facts(con, pa.table({"v": pa.array(values, pa.string())}),
+                          dt.date.today(), set())
+    limit, literal = facts.bound("v", 500.0)
+    con.register("_amounts", pa.table({"v": pa.array(values, pa.string())}))
+    try:
+        median, kind, bound = con.execute(
+            "SELECT m, typeof(m), m * 500.0 FROM (SELECT median(p) FILTER (WHERE p > 0) AS m "
+            "FROM (SELECT std_amount_parse(v) AS p FROM _amounts))").fetchall()[0]
+    finally:
+        con.unregister("_amounts")
+    if median is None:
+        assert (limit, literal) == (np.iinfo(np.int64).max, f"CAST(NULL AS {kind})")
+    else:
+        assert literal == f"CAST('{median}' AS {kind})"
+        assert limit == int((bound * 100).to_integral_value(ROUND_FLOOR))

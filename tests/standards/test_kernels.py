@@ -24,7 +24,7 @@ from citybrain.standards import elements, kernels, service, sql
 TODAY = dt.date.today()
 ALPHABET = (
     "0123456789Xx -/.:年月日号一二十〇零·()（）\u3000\u00a0\t\n０１２Ｘ张王李張瑾峰璐翠娴"
-    "婧市南区路单元室\ufffd𬌗A锟斤拷男女mfMF"
+    "婧市南区路单元室\ufffd𬌗A锟斤拷男女mfMF¥,+e_元"
 )
 
 
@@ -47,8 +47,10 @@ def _usccs() -> list[str]:
 VALID = {
     "id_card": _ids(),
     "uscc": _usccs(),
-    "date": ["2024-06-05", "20240605", "2024/06/05", "2024.06.05", "1890-01-01", "2000-02-29"],
-    "date_any": ["2030-01-01", "21001231", "2024/06/05"],
+    "date": ["2024-06-05", "20240605", "2024/06/05", "2024.06.05", "1890-01-01", "2000-02-29",
+             "202406", "189001"],  # a month (a contribution period) is valid too
+    "date_any": ["2030-01-01", "21001231", "2024/06/05", "220012"],
+    "amount": ["123.45", "0", "007", "12.5", "9999999999999999.99", "0.01"],
     "phone": ["13812345678", "19900001111", "0532-88886666", "010-22345678",
               "0532-88886666-123", "021-2345678"],
     "name": ["王伟", "欧阳娜娜", "阿依古丽·买买提", "John Smith", "王玥", "李瑾峰", "张𬌗"],
@@ -60,9 +62,12 @@ TRAPS = {
                 "370202185006301231", "370202209906301231", "370202850630123", " ", "\u3000",
                 "３７0202198506301231", "37020219850631123X"],
     "uscc": ["91370202MA3C4L5X0E", "01370202MA3C4L5X0E", "9137020 MA3C4L5X0E", "\u00a0"],
-    "date": ["2019-02-29", "1889-12-31", "2024-6-5", "2024年6月5日", "202406", "2024-06",
-             "2024-06-05 10:00:00", "2024-06-05T10:00Z", "2024/06-05", "3024-01-01", "二〇二四"],
-    "date_any": ["2201-01-01", "2024-13-01"],
+    "date": ["2019-02-29", "1889-12-31", "2024-6-5", "2024年6月5日", "2024-06",
+             "2024-06-05 10:00:00", "2024-06-05T10:00Z", "2024/06-05", "3024-01-01", "二〇二四",
+             "202413", "188912", "2024 6", "209901", "000001"],
+    "date_any": ["2201-01-01", "2024-13-01", "220101"],
+    "amount": ["-5", "-0.00", "1.005", "¥5", " 5", "5 ", "1,000", "12.", ".5", "1e3", "1_000",
+               "99999999999999999", "５", "-", "+5", "5元", "-12.30"],
     "phone": ["+8613812345678", "138 1234 5678", "０５３２-88886666", "12345678901",
               "0532-18886666", "0532-888866661", "0532-88886666-1234567", "0532 88886666"],
     "name": ["張三", "王\ufffd", "王\t伟", "王伟!", "鐜嬩紵", " 王伟", "王伟 "],
@@ -154,6 +159,25 @@ def test_the_date_kernel_gives_the_date_sql_parses(values: list[str | None]) -> 
     for k, y, d, gy, gd in zip(verdict, ymd, days, got["ymd"], got["days"], strict=True):
         if k == kernels.OK:
             assert (y, d) == (gy, gd)
+
+
+@settings(max_examples=25, deadline=None)
+@given(values_of("amount"))
+def test_the_amount_kernel_gives_the_value_sql_parses(values: list[str | None]) -> None:
+    verdict, cents = kernels.amount(pa.array(values, pa.string()))
+    got = _sql({"fen": "CAST(std_amount_parse(v) * 100 AS BIGINT)"}, values)
+    for k, c, g in zip(verdict, cents, got["fen"], strict=True):
+        if k in (kernels.OK, kernels.BAD):
+            assert c == g
+
+
+def test_a_month_is_a_valid_date_element_yet_no_date_for_the_rules_reading_one() -> None:
+    """202406 passes the date element (a contribution period), but ``date`` leaves it UNSURE:
+    the SQL parses no date from it, so freshness and ID ↔ birth date rules skip it."""
+    months = pa.array(["202406", "20240605"], pa.string())
+    assert kernels.element("date", months, TODAY).tolist() == [kernels.OK, kernels.OK]
+    assert kernels.date(months, TODAY)[0].tolist() == [kernels.UNSURE, kernels.OK]
+    assert _sql({"p": "std_date_parse(v)"}, ["202406"])["p"] == [None]
 
 
 SEXES = ["男", "女", "1", "2", "m", "f", "M", "F", "male", "Female", "FEMALE", "男 ", " 女",
