@@ -140,7 +140,9 @@ class _Facts:
             self.con.register(name, pa.table({"v": self.table.column(f).take(unsure)}))
             try:
                 parsed = self.con.sql(
-                    f"SELECT CAST(std_amount_parse(v) * 100 AS BIGINT) AS f FROM {name} "
+                    # widened first: DECIMAL(18, 2) × 100 overflows near its largest values
+                    f"SELECT CAST(CAST(std_amount_parse(v) AS DECIMAL(38, 2)) * 100 AS BIGINT) "
+                    f"AS f FROM {name} "
                     "WHERE std_amount_parse(v) > 0"
                 ).to_arrow_table().column("f")
             finally:

@@ -283,6 +283,7 @@ def test_amounts_months_and_outlier_bounds_screen_as_the_sql_scans(
     ["0.01", "0.02", "0.03", "0.04", "-3", None, ""],
     ["-1", "0", ""],  # no positive amount: no bound
     ["¥1,000.00", "3", "2.5", "7", "1200元"],  # the SQL parses the first and the last
+    ["¥9,999,999,999,999,999.99", "9999999999999999.99", "1", "2", "3"],  # the largest
 ])
 def test_the_outlier_bound_is_the_median_the_sql_computes(values: list[str | None]) -> None:
     from decimal import ROUND_FLOOR
