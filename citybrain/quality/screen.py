@@ -52,6 +52,8 @@ FOLD_BLOCK = 1 << 18  # rows folded by every rule before the next block
 
 # a rule's state in a row
 SKIP, PASS, FAIL, UNSURE = 0, 1, 2, 3
+# a kernel's verdict on a value (``standards.kernels``, not imported here: numba loads slowly)
+OK, BLANK, BAD = 0, 1, 2  # and UNSURE, 3, as above
 #: a kernel's verdict (OK, BLANK, BAD, UNSURE) → the state of a rule on the value's validity,
 #: and of a completeness rule (from the blank check: OK is "not blank")
 _VERDICT_STATE = np.array([PASS, SKIP, FAIL, UNSURE], np.uint8)
@@ -133,8 +135,8 @@ class _Facts:
 
     def _bound(self, f: str, factor: float) -> tuple[int, str]:
         verdict, fen = self.amount(f)
-        known = fen[((verdict == 0) | (verdict == 2)) & (fen > 0)]
-        unsure = np.flatnonzero(verdict == 3)
+        known = fen[((verdict == OK) | (verdict == BAD)) & (fen > 0)]
+        unsure = np.flatnonzero(verdict == UNSURE)
         if len(unsure):
             name = f"_cb_amounts_{id(self)}"
             self.con.register(name, pa.table({"v": self.table.column(f).take(unsure)}))
@@ -312,7 +314,7 @@ def _certain_groups(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list
     for i, rule in enumerate(rules):
         if rule.newest_before and rule.screen and rule.screen.kind == "fresh":
             verdict, _, days = facts.date(rule.screen.fields[0])
-            cols[f"_fv{i}"] = pa.array(days, pa.int32(), mask=verdict != 0).cast(pa.date32())
+            cols[f"_fv{i}"] = pa.array(days, pa.int32(), mask=verdict != OK).cast(pa.date32())
             parts += [
                 f"CAST(count_if(_fv{i} IS NOT NULL AND _fv{i} >= ({rule.newest_before}))"
                 f" AS BIGINT) AS _nr{i}",
