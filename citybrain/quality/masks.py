@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from citybrain.quality.screen import FAIL, PASS, UNSURE
+from citybrain.quality.screen import BAD, FAIL, OK, PASS, UNSURE
 
 
 @nb.njit(nogil=True, cache=True)
@@ -35,9 +35,9 @@ def fold_sex(verdict, sex, code, bit, am, fm, unsure):  # type: ignore[no-untype
     fails where the ID's sex digit says otherwise; unsure where either kernel is."""
     b = np.int64(bit)
     for i in range(verdict.shape[0]):
-        if verdict[i] == 3 or code[i] == 3:
+        if verdict[i] == UNSURE or code[i] == UNSURE:
             unsure[i] = True
-        elif verdict[i] == 0 and (code[i] == 1 or code[i] == 2):
+        elif verdict[i] == OK and (code[i] == 1 or code[i] == 2):
             am[i] |= b
             if sex[i] != code[i]:
                 fm[i] |= b
@@ -48,9 +48,9 @@ def fold_birth(verdict, birth, dverdict, ymd, bit, am, fm, unsure):  # type: ign
     """ID ↔ birth date: applies where both are valid, fails where the dates differ."""
     b = np.int64(bit)
     for i in range(verdict.shape[0]):
-        if verdict[i] == 3 or dverdict[i] == 3:
+        if verdict[i] == UNSURE or dverdict[i] == UNSURE:
             unsure[i] = True
-        elif verdict[i] == 0 and dverdict[i] == 0:
+        elif verdict[i] == OK and dverdict[i] == OK:
             am[i] |= b
             if birth[i] != ymd[i]:
                 fm[i] |= b
@@ -62,9 +62,9 @@ def fold_above(verdict, fen, limit, bit, am, fm, unsure):  # type: ignore[no-unt
     where it is above ``limit`` (both in fen); unsure where the amount kernel is."""
     b = np.int64(bit)
     for i in range(verdict.shape[0]):
-        if verdict[i] == 3:
+        if verdict[i] == UNSURE:
             unsure[i] = True
-        elif (verdict[i] == 0 or verdict[i] == 2) and fen[i] > 0:
+        elif (verdict[i] == OK or verdict[i] == BAD) and fen[i] > 0:
             am[i] |= b
             if fen[i] > limit:
                 fm[i] |= b
