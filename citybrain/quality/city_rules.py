@@ -469,6 +469,7 @@ def home_rule(ds: DatasetInfo, field: str, key: str, homes_query: str) -> Rule:
     alias = "_home_" + r._slug(key)
     address = "_ak_" + r._slug(field)
     key_columns, row_key = r.join_key(HOMES.key_macro, key)
+    checked = r.address_check(field)
     return Rule(
         f"consistency:{field}@household_home",
         "consistency",
@@ -479,8 +480,10 @@ def home_rule(ds: DatasetInfo, field: str, key: str, homes_query: str) -> Rule:
         f"{address} <> {alias}__v",
         applies=f"{alias}__v IS NOT NULL AND {address} IS NOT NULL",
         join=(alias, homes_query, row_key),
-        # the address key once per row: the rule's test and its scope both read it
-        columns=(*key_columns, (address, f"std_address_key({q(field)})")),
+        # the address key once per row (the rule's test and its scope both read it), from
+        # the address check the validity rule computes anyway
+        columns=(*key_columns, checked,
+                 (address, f"std_address_key_r({q(field)}, {checked[0]})")),
         sample_columns=(key,),
         reason=f"{alias}__v",
     )

@@ -189,6 +189,12 @@ def join_key(macro: str, fld: str) -> tuple[tuple[tuple[str, str], ...], str]:
     return (), f"{macro}({n})"
 
 
+def address_check(fld: str) -> tuple[str, str]:
+    """The address check of ``fld``, one shared column: the validity rule reports it and the
+    household-home rule's address key reads it instead of checking the address again."""
+    return f"_adr_{_slug(fld)}", f"std_address_reason({_q(fld)})"
+
+
 def date_parse(fld: str) -> tuple[str, str]:
     """``fld`` parsed as a date, one shared column: validity, freshness, date order and
     ID ↔ birth date all read the parsed value instead of parsing the text again."""
@@ -217,6 +223,10 @@ def validity(f: FieldInfo, element: str | None = None) -> Rule:
         shared = id_check(f.name)
         reason = f"std_id_reason_r({col}, {shared[-1][0]})"
         fails = f"{shared[-1][0]} IS NOT NULL"  # blank values are not checked (applies)
+    elif element == "address":
+        shared = (address_check(f.name),)
+        reason = shared[-1][0]
+        fails = f"{reason} IS NOT NULL"
     elif element in ("date", "date_any"):
         shared = date_check(f.name, element == "date_any")
         reason = shared[-1][0]

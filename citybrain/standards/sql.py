@@ -23,7 +23,7 @@ import duckdb
 from citybrain.standards import regions
 
 #: Bump when any macro changes; the lake reinstalls when its marker differs.
-VERSION = 34
+VERSION = 35
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -467,10 +467,13 @@ def macro_statements() -> list[str]:
         # comparison key: two departments write the same home with or without the province
         # and prefecture (山东省青岛市莱西市… = 莱西市…); a county may itself end in 市 and a
         # district start with it (市南区), so the prefecture goes only before a county's name
-        f"{m} std_address_key(v) AS CASE WHEN std_address_reason(v) IS NULL THEN "
+        # (``_r``: given the reason ``r = std_address_reason(v)``, which a scan's validity
+        # rule computes anyway)
+        f"{m} std_address_key_r(v, r) AS CASE WHEN r IS NULL THEN "
         "regexp_replace(regexp_replace(std_squash(v), "
         "'^(中国)?([^省市区县]{2,7}省|[^省市区县]{2,5}自治区)?', ''), "
         "'^[^省市区县]{2,7}市([^0-9路街道号]{1,6}?[区县市])', '\\1') END",
+        f"{m} std_address_key(v) AS std_address_key_r(v, std_address_reason(v))",
         # -- generic codes: present, no whitespace
         f"{m} std_code_reason(v) AS CASE WHEN std_blank(v) THEN 'empty' "
         "WHEN regexp_matches(CAST(v AS VARCHAR), '\\s') THEN 'not_normalized' ELSE NULL END",

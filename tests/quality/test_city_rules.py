@@ -3,10 +3,12 @@ addresses against the home a household's move-in registers give."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyarrow as pa
 
 from citybrain.quality import city_rules, engine
-from citybrain.quality.rules import DatasetInfo, FieldInfo
+from citybrain.quality.rules import DatasetInfo, FieldInfo, derive_rules
 from citybrain.simulate import identifiers
 from citybrain.standards import service as standards
 from citybrain.store.lake import DuckDBLake
@@ -201,6 +203,18 @@ def test_addresses_are_checked_against_the_households_home(lake: DuckDBLake) -> 
 
     # the province and city a register writes do not make a different home
     assert failing("gongan.hukou") == [(P2, NEW), (P3, NEW), (R2, FLAT)]
+    # the home rule's address key reads the address check the validity rule computes
+    hukou = catalog["gongan.hukou"]
+    hukou = replace(hukou, fields=tuple(
+        FieldInfo(f.name, "address") if f.name == "户籍地址" else f for f in hukou.fields))
+    rules = derive_rules(hukou) + city_rules.rules_for(hukou, catalog, {"home": homes})
+    assert any(rule.key == "validity:户籍地址" for rule in rules)
+    scan = engine.build_scan_sql(hukou, rules)
+    assert scan.count('std_address_reason("户籍地址")') == 1
+    assert 'std_address_key_r("户籍地址", _adr_' in scan
+    by_key = {o.rule.key: o for o in engine.run_scan(lake, hukou, rules).outcomes}
+    assert by_key["validity:户籍地址"].failed == 0
+    assert by_key["consistency:户籍地址@household_home"].failed == 3
     assert failing("gongan.residence_permit") == [(N, FLAT)]
 
 
