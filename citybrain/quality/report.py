@@ -29,8 +29,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 #: the worst rules a department report lists
 TOP_RULES = 15
-STATE_ZH = {"open": "待整改", "in_progress": "整改中", "resolved": "已报整改",
-            "reopened": "重新打开", "closed": "已关闭"}
+STATE_ZH = {state: zh for state, (zh, _) in service.STATE_NAMES.items()}
 
 
 def colour(score: float | None) -> str:
@@ -86,7 +85,7 @@ def dataset_body(session: Session, dataset: str) -> dict[str, Any]:
     return {
         "kind": "dataset",
         "id": dataset,
-        "title": _named(dataset, _titles(session)),
+        "title": _named(dataset, dataset_titles(session)),
         "department": scan.department,
         "score": scan.score,
         "rows": scan.rows,
@@ -114,7 +113,7 @@ def _department_trend(points: list[dict[str, Any]]) -> list[tuple[str, float | N
     ]
 
 
-def _titles(session: Session) -> dict[str, str]:
+def dataset_titles(session: Session) -> dict[str, str]:
     """Catalog titles of the datasets (户籍人口信息 for gongan.hukou)."""
     from citybrain.catalog import service as catalog
 
@@ -124,6 +123,13 @@ def _titles(session: Session) -> dict[str, str]:
 def _named(dataset: str, titles: dict[str, str]) -> str:
     title = titles.get(dataset)
     return f"{title}({dataset})" if title else dataset
+
+
+def department_names(session: Session) -> dict[str, tuple[str, str]]:
+    """Department code → (Chinese, English) name from the organisation list."""
+    from citybrain.org import service as org
+
+    return {d.code: (d.name_zh, d.name_en or d.code) for d in org.list_departments(session)}
 
 
 def _department_name(session: Session, code: str) -> str:
@@ -148,7 +154,7 @@ def department_body(session: Session, department: str) -> dict[str, Any]:
     worst = [_rule(r, dataset=s.dataset) for s, r in failing]
     tickets = service.list_tickets(session, department=department, active_only=True)
     name = _department_name(session, department)
-    titles = _titles(session)
+    titles = dataset_titles(session)
     return {
         "kind": "department",
         "title": f"{name}({department})" if name else department,

@@ -31,6 +31,14 @@ DUE_DAYS = 7
 #: loop sees.
 IDENTIFIER_ELEMENTS = ("id_card", "phone")
 ACTIVE = ("open", "in_progress", "resolved", "reopened")
+#: A ticket state as the console and the reports name it (Chinese, English).
+STATE_NAMES: dict[str, tuple[str, str]] = {
+    "open": ("待整改", "open"),
+    "in_progress": ("整改中", "in progress"),
+    "resolved": ("已报整改", "reported fixed"),
+    "reopened": ("重新打开", "reopened"),
+    "closed": ("已关闭", "closed"),
+}
 #: Allowed manual transitions: action → (from states, to state)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "acknowledge": (("open", "reopened"), "in_progress"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from citybrain.quality import service
+from citybrain.quality import report, service
 from citybrain.quality.rules import DIMENSIONS
 from citybrain.web.console import NavItem, render
 
@@ -21,6 +21,11 @@ def quality_page(request: Request) -> Response:
         tickets = service.list_tickets(session, active_only=True)
         scans = service.latest_scans(session)
         overdue = {t.id for t in tickets if service.is_overdue(t)}
+        names = report.department_names(session)
+        titles = report.dataset_titles(session)
+    for c in cards:  # what the chart draws: the department's name, its score's colour
+        c["name_zh"], c["name_en"] = names.get(c["department"], (c["department"],) * 2)
+        c["colour"] = report.colour(c["score"])
     return render(
         request,
         "quality_overview.html",
@@ -29,6 +34,9 @@ def quality_page(request: Request) -> Response:
             "tickets": tickets,
             "scans": scans,
             "overdue": overdue,
+            "names": names,
+            "titles": titles,
+            "states": service.STATE_NAMES,
             "dimensions": DIMENSIONS,
         },
     )
@@ -42,15 +50,24 @@ def dataset_report(dataset: str, request: Request) -> Response:
         results = service.scan_results(session, scan.id) if scan else []
         trend = service.trend(session, dataset=dataset)
         tickets = service.list_tickets(session, dataset=dataset)
+        title = report.dataset_titles(session).get(dataset, "")
+    dims = [  # the dimension chart's bars, named in both languages
+        {"dimension": d, "zh": DIMENSIONS.get(d, (d, d))[0], "en": DIMENSIONS.get(d, (d, d))[1],
+         "score": v, "colour": report.colour(v)}
+        for d, v in ((scan.dimension_scores or {}) if scan else {}).items()
+    ]
     return render(
         request,
         "quality_dataset.html",
         {
             "dataset": dataset,
+            "title": title,
             "scan": scan,
             "results": results,
+            "dims": dims,
             "trend": trend,
             "tickets": tickets,
+            "states": service.STATE_NAMES,
             "dimensions": DIMENSIONS,
         },
     )
