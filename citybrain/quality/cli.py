@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from citybrain.config import get_settings
-from citybrain.quality import service
+from citybrain.quality import report, service
 from citybrain.store.ops import session_scope
 from citybrain.store.runtime import Stores, open_session, open_stores
 
@@ -84,12 +84,14 @@ def register(root: typer.Typer) -> None:
             stores.migrate()
             with session_scope(stores.sessions) as session:
                 cards = service.scorecards(session)
+                names = report.department_names(session)
         finally:
             stores.close()
         table = Table("部门 / department", "score", "datasets", "rows", "open", "overdue")
         for c in cards:
+            code = c["department"]
             table.add_row(
-                c["department"],
+                f"{names[code][0]} [dim]{code}[/dim]" if code in names else code,
                 "-" if c["score"] is None else f"{c['score']:.1f}",
                 str(c["datasets"]),
                 str(c["rows"]),
@@ -113,15 +115,19 @@ def register(root: typer.Typer) -> None:
                 )
         finally:
             stores.close()
-        table = Table("id", "dataset", "rule", "state", "failed", "due")
+        table = Table("id", "dataset")
+        table.add_column("state", no_wrap=True)
+        table.add_column("failed")
+        table.add_column("due", no_wrap=True)
+        table.add_column("rule", overflow="fold")  # the whole key, wrapped: it names the rule
         for t in rows:
             table.add_row(
                 str(t.id),
                 t.dataset,
-                t.rule_key,
-                t.state,
+                " ".join(service.STATE_NAMES.get(t.state, (t.state,))),
                 f"{t.failed}/{t.checked}",
                 t.due_at.date().isoformat(),
+                t.rule_key,
             )
         console.print(table)
 
@@ -135,7 +141,6 @@ def register(root: typer.Typer) -> None:
         from pathlib import Path
 
         from citybrain.errors import InvalidInput
-        from citybrain.quality import report
 
         if bool(dataset) == bool(department):
             raise InvalidInput(
@@ -156,8 +161,6 @@ def register(root: typer.Typer) -> None:
         """Write a ticket's fix list (整改清单): every failing row now, as CSV."""
         from pathlib import Path
 
-        from citybrain.quality import report
-
         with open_stores() as stores, session_scope(stores.sessions) as session:
             rows = service.ticket_rows(session, stores.lake, ticket_id)
         path = Path(out or f"ticket-{ticket_id}.csv")
@@ -176,7 +179,8 @@ def register(root: typer.Typer) -> None:
             stores.migrate()
             with session_scope(stores.sessions) as session:
                 t = service.transition(session, ticket_id, action, "cli", note)
-                console.print(f"ticket {t.id}: {t.state}")
+                zh, en = service.STATE_NAMES.get(t.state, (t.state, t.state))
+                console.print(f"ticket {t.id}: {en} / 工单 {t.id}:{zh}")
         finally:
             stores.close()
 
