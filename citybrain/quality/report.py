@@ -23,7 +23,7 @@ from citybrain.errors import NotFound
 from citybrain.quality import service
 from citybrain.quality.errors import NotScanned
 from citybrain.quality.rules import DIMENSIONS
-from citybrain.web.charts import bars, trend
+from citybrain.web.charts import bars, floor_below, trend
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
@@ -93,11 +93,15 @@ def dataset_body(session: Session, dataset: str) -> dict[str, Any]:
         "load_ref": scan.load_ref,
         "seconds": scan.seconds,
         "dimension_chart": _dimension_chart(scan.dimension_scores or {}),
-        "trend_chart": trend([(_label(p), p["score"]) for p in points]),
+        "trend_chart": _trend_chart([(_label(p), p["score"]) for p in points]),
         "rules": rules,
         "failing": sum(1 for r in results if r.failed),
         "tickets": [_ticket(t) for t in service.list_tickets(session, dataset=dataset)],
     }
+
+
+def _trend_chart(points: list[tuple[str, float | None]]) -> dict[str, Any]:
+    return trend(points, floor=floor_below([v for _, v in points]))
 
 
 def _department_trend(points: list[dict[str, Any]]) -> list[tuple[str, float | None]]:
@@ -170,7 +174,8 @@ def department_body(session: Session, department: str) -> dict[str, Any]:
         "dataset_chart": bars([(titles.get(s.dataset, s.dataset), s.score, colour(s.score))
                                for s in scans]),
         "dimension_chart": _dimension_chart(card["dimensions"]),
-        "trend_chart": trend(_department_trend(service.trend(session, department=department))),
+        "trend_chart": _trend_chart(
+            _department_trend(service.trend(session, department=department))),
         "rules": worst[:TOP_RULES],
         "failing": sum(1 for _, r in failing if r.failed),  # as a dataset counts them
         "open_tickets": card["open_tickets"],

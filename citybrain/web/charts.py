@@ -3,6 +3,7 @@ opens offline anywhere and prints to PDF exactly as it shows (no JavaScript)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 GREY = "#9aa5b1"
@@ -37,16 +38,23 @@ def bars(rows: list[tuple[str, float | None, str]], width: int = 640) -> dict[st
     }
 
 
-def trend(points: list[tuple[str, float | None]], width: int = 640, height: int = 160
-          ) -> dict[str, Any]:
-    """A 0–100 line over loads, oldest first: (label, score) per load; a load without a
-    score breaks the line."""
+def floor_below(values: list[float | None]) -> float:
+    """Where a score axis starts: one point below the lowest score (0 at the least). Quality
+    scores sit between 95 and 100, where a 0–100 axis draws one flat line."""
+    known = [v for v in values if v is not None]
+    return max(0.0, float(math.floor(min(known) - 1))) if known else 0.0
+
+
+def trend(points: list[tuple[str, float | None]], width: int = 640, height: int = 160,
+          floor: float = 0.0) -> dict[str, Any]:
+    """A line from ``floor`` to 100 over loads, oldest first: (label, score) per load; a
+    load without a score breaks the line."""
     left, right, top, bottom = 36, 16, 10, 24
     step = (width - left - right) / max(len(points) - 1, 1)
     span = height - top - bottom
 
     def y(v: float) -> float:
-        return round(top + span * (1 - v / 100.0), 1)
+        return round(top + span * (1 - (v - floor) / (100.0 - floor)), 1)
 
     dots = [
         {"x": round(left + i * step, 1), "y": y(v), "label": label, "value": f"{v:.1f}"}
@@ -58,7 +66,7 @@ def trend(points: list[tuple[str, float | None]], width: int = 640, height: int 
         "height": height,
         "path": " ".join(f"{d['x']},{d['y']}" for d in dots),
         "dots": dots,
-        "grid": [{"y": y(v), "value": v} for v in (0, 50, 100)],
+        "grid": [{"y": y(v), "value": f"{v:g}"} for v in (floor, (floor + 100) / 2, 100)],
         "left": left,
         "first": points[0][0] if points else "",
         "last": points[-1][0] if points else "",
