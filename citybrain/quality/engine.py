@@ -68,7 +68,7 @@ def _target(ds: DatasetInfo) -> str:
     return f"{quote_ident(ds.schema)}.{quote_ident(ds.table)}"
 
 
-def _reads(sql: str, alias: str) -> bool:
+def reads(sql: str, alias: str) -> bool:
     """Whether ``sql`` reads the scan column ``alias``."""
     return re.search(rf"\b{re.escape(alias)}\b", sql) is not None
 
@@ -78,8 +78,8 @@ def _stages(extra: dict[str, str]) -> list[dict[str, str]]:
     it (a value bound once in an inner projection instead of re-derived where it is read)."""
     level: dict[str, int] = {}
     for alias, expr in extra.items():  # a column may read only columns listed before it
-        reads = [level[a] for a in level if _reads(expr, a)]
-        level[alias] = 1 + max(reads) if reads else 0
+        below = [level[a] for a in level if reads(expr, a)]
+        level[alias] = 1 + max(below) if below else 0
     stages: list[dict[str, str]] = [{} for _ in range(1 + max(level.values(), default=0))]
     for alias, expr in extra.items():
         stages[level[alias]][alias] = expr
@@ -211,7 +211,7 @@ def _reason_inputs(ds: DatasetInfo, rules: list[Rule]) -> list[str]:
     the sample columns and the scan columns a reason reads."""
     columns = [c for r in rules for c in sample_columns(ds, r)]
     reasons = " ".join(r.reason for r in rules if r.reason)
-    columns += [c for c in _scan_columns(rules) if _reads(reasons, c)]
+    columns += [c for c in _scan_columns(rules) if reads(reasons, c)]
     return list(dict.fromkeys(columns))
 
 
@@ -338,6 +338,26 @@ class _Folded:
     districts: dict[str, tuple[int, np.ndarray, np.ndarray]]
     sql: str = ""
     phases: dict[str, float] = field(default_factory=dict)
+
+
+def row_masks_sql(ds: DatasetInfo, rules: list[Rule], decide: list[int], row_id: str) -> str:
+    """Per row of ``ds``: its ``row_id`` and the bits of the rules ``decide`` (indexes into
+    ``rules``; rules without a window) in the scan's masks, ``_qa<k>`` where they apply and
+    ``_qf<k>`` where they fail (bit ``i % 63`` of mask ``i // 63``). The screened scan asks
+    this of the rules it has no kernel for, over the rows it has read."""
+    picked = [rules[i] for i in decide]
+    applies = ", ".join(f"({rules[i].applies}) AS _a{i}" for i in decide)
+    masks = []
+    for k in range(_mask_count(rules)):
+        mine = [i for i in decide if i // MASK_BITS == k]
+        bit = {i: f"{1 << (i % MASK_BITS)}::BIGINT" for i in mine}
+        masks.append(_mask([f"CASE WHEN _a{i} THEN {bit[i]} ELSE 0 END" for i in mine],
+                           f"_qa{k}"))
+        masks.append(_mask([f"CASE WHEN _a{i} AND ({rules[i].fails}) THEN {bit[i]} ELSE 0 END"
+                            for i in mine], f"_qf{k}"))
+    source = _source(ds, picked, windows=False)
+    return (f"SELECT {quote_ident(row_id)}, {', '.join(masks)} "
+            f"FROM (SELECT *, {applies} FROM {source}) AS _ta")
 
 
 def _fold(result: pa.Table, ds: DatasetInfo, rules: list[Rule], limit: int) -> _Folded:

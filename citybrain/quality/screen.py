@@ -15,10 +15,14 @@ through the unchanged SQL scan, over only those rows:
 * for each rule, the first failing certain rows in delivery order, as many as a sample
   holds: the samples are then the ones the SQL scan alone would have kept.
 
-Counts and samples are the SQL scan's own (``tests/quality/test_screen.py`` compares the two
-on data full of defects); the dataset is read once. Datasets whose rules all have a screen
-and that hold at least ``SCREEN_ROWS`` rows take this path; the others, and any rule that
-fails to bind, the SQL scan alone.
+Rules without a screen (a reference joined by citizen ID, a household's home, a custom rule)
+are decided by SQL on every row read, reading the ID and address checks the kernels made
+instead of making them again (``_sql_rules``); their failing rows are sample candidates like
+any other. Counts and samples are the SQL scan's own (``tests/quality/test_screen.py``
+compares the two on data full of defects); the dataset is read once. Datasets of at least
+``SCREEN_ROWS`` rows take this path when some rule has a screen and every other one is
+decided row by row (``row_local``); the others, and any rule that fails to bind, the SQL
+scan alone.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import os
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,8 +40,10 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from citybrain.quality.engine import MASK_BITS
+from citybrain.quality import rules as r
+from citybrain.quality.engine import MASK_BITS, reads, row_masks_sql
 from citybrain.quality.rules import DatasetInfo, Rule, district_sql
 from citybrain.standards import service as standards
 from citybrain.store.lake import qualified, quote_ident, table_rows
@@ -73,9 +80,22 @@ class Screened:
     rules: list[Rule]  # the rules for the SQL scan over the rest
 
 
+_WINDOW = re.compile(r"\bover\s*\(", re.IGNORECASE)
+
+
+def row_local(rule: Rule) -> bool:
+    """Whether SQL decides ``rule`` row by row, from the row and joined references alone:
+    no uniqueness window, no dataset-wide threshold, no window in its SQL (over the rows a
+    kernel is unsure of it would see only those)."""
+    text = " ".join([rule.applies, rule.fails, *(e for _, e in rule.columns)])
+    return not (rule.unique_by or rule.newest_before or _WINDOW.search(text))
+
+
 def usable(rules: list[Rule]) -> bool:
-    """Whether every rule has a screen (one without sends the whole scan to SQL)."""
-    return bool(rules) and all(r.screen is not None for r in rules)
+    """Whether the screen can take the scan: some rule has a screen, and every rule without
+    one is decided row by row (``row_local``), which the SQL then does on every row read."""
+    return any(x.screen for x in rules) and all(x.screen is not None or row_local(x)
+                                                 for x in rules)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, target: str) -> dict[str, str]:
@@ -86,11 +106,13 @@ def _columns(con: duckdb.DuckDBPyConnection, target: str) -> dict[str, str]:
 def _needed(ds: DatasetInfo, rules: list[Rule], table_columns: dict[str, str]) -> list[str]:
     """The table's columns the rules, their samples and the districts read."""
     text = " ".join(
-        " ".join([r.applies, r.fails, r.reason, *(e for _, e in r.columns)]) for r in rules
+        " ".join([r.applies, r.fails, r.reason, *(e for _, e in r.columns),
+                  r.join[2] if r.join else ""]) for r in rules
     )
     named = {c for r in rules for c in (*r.sample_columns, *(r.screen.fields if r.screen else ()))}
     named |= set(ds.primary_key) | {c for c in (ds.row_order, ds.district_field) if c}
-    return [c for c in table_columns if c in named or quote_ident(c) in text]
+    # a custom rule may name a column unquoted
+    return [c for c in table_columns if c in named or quote_ident(c) in text or reads(text, c)]
 
 
 class _Facts:
@@ -260,7 +282,7 @@ def _masks(rules: list[Rule], facts: _Facts, clock: _Clock
         for rule in rules:
             if rule.screen and rule.screen.kind == "unique":
                 facts.start_repeated(rule.screen.fields, background)
-        inputs = [_inputs(rule, facts, element_of) for rule in rules]
+        inputs = [_inputs(rule, facts, element_of) if rule.screen else None for rule in rules]
     clock.lap("kernels")
     for k in range(0, len(rules), MASK_BITS):
         folds = inputs[k : k + MASK_BITS]
@@ -271,7 +293,10 @@ def _masks(rules: list[Rule], facts: _Facts, clock: _Clock
         def run(a: int, z: int, folds=folds, am=am, fm=fm) -> None:
             for lo in range(a, z, FOLD_BLOCK):
                 hi = min(z, lo + FOLD_BLOCK)
-                for b, (name, per_row, consts) in enumerate(folds):
+                for b, fold in enumerate(folds):
+                    if fold is None:  # a rule without a screen: the SQL sets its bits
+                        continue
+                    name, per_row, consts = fold
                     getattr(masks, name)(*(x[lo:hi] for x in per_row), *consts, 1 << b,
                                          am[lo:hi], fm[lo:hi], unsure[lo:hi])
 
@@ -282,6 +307,91 @@ def _masks(rules: list[Rule], facts: _Facts, clock: _Clock
         applies.append(am)
         fails.append(fm)
     return applies, fails, unsure
+
+
+def _sql_rules(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule],
+               facts: _Facts, types: dict[str, str], applies: list[np.ndarray],
+               fails: list[np.ndarray]) -> None:
+    """Set the mask bits of the rules without a screen (a reference joined by citizen ID, a
+    household's home, a custom rule) on every row read, by SQL over the rows in memory. The
+    checks they share with the screened rules are not made again where a kernel is sure:
+    an ID's check reason is NULL where its kernel says OK, and SQL runs only on the rest."""
+    decide = [i for i, x in enumerate(rules) if x.screen is None]
+    if not decide:
+        return
+    known = _known_checks(con, [rules[i] for i in decide], facts, types)
+    picked = _reading(rules, decide, known)
+    n = facts.table.num_rows
+    cols = {c: facts.table.column(c) for c in facts.table.column_names}
+    cols.update(known)
+    cols["_cb_ri"] = pa.array(np.arange(n, dtype=np.int64))
+    name = f"_cb_rows_{id(cols)}"
+    con.register(name, pa.table(cols))
+    try:
+        rows = replace(ds, schema="temp", table=name, district_field=None)
+        result = con.sql(row_masks_sql(rows, picked, decide, "_cb_ri")).to_arrow_table()
+    finally:
+        con.unregister(name)
+    at = result.column("_cb_ri").to_numpy()
+    for k, (am, fm) in enumerate(zip(applies, fails, strict=True)):
+        am[at] |= result.column(f"_qa{k}").to_numpy().astype(am.dtype)
+        fm[at] |= result.column(f"_qf{k}").to_numpy().astype(fm.dtype)
+
+
+#: shared check columns a kernel decides: (the column, its element, the SQL of its reason)
+_CHECKS = (
+    (lambda f: r.id_check(f)[-1][0], "id_card", "std_id_r0(CAST(v AS VARCHAR))"),
+    (lambda f: r.address_check(f)[0], "address", "std_address_reason(v)"),
+)
+
+
+def _known_checks(con: duckdb.DuckDBPyConnection, decide: list[Rule], facts: _Facts,
+                  types: dict[str, str]) -> dict[str, pa.Array]:
+    """The shared check columns the rules ``decide`` read that a kernel decides, per row:
+    NULL (valid) where the kernel says OK, the SQL's reason elsewhere (a few percent)."""
+    wanted = {alias for x in decide for alias, _ in x.columns}
+    out: dict[str, pa.Array] = {}
+    for f in facts.table.column_names:
+        if types.get(f) != "VARCHAR":
+            continue
+        for column_of, element, reason_sql in _CHECKS:
+            alias = column_of(f)
+            if alias not in wanted:
+                continue
+            unsure = facts.element(f, element) != OK
+            reasons = pa.nulls(len(unsure), pa.string())
+            if unsure.any():
+                name = f"_cb_check_{id(unsure)}"
+                con.register(name, pa.table({"v": facts.table.column(f).filter(unsure)}))
+                try:
+                    found = con.sql(f"SELECT {reason_sql} AS r FROM {name}").to_arrow_table()
+                finally:
+                    con.unregister(name)
+                reasons = pc.replace_with_mask(reasons, pa.array(unsure),
+                                               found.column("r").combine_chunks())
+            out[alias] = reasons
+    return out
+
+
+def _reading(rules: list[Rule], decide: list[int], known: dict[str, pa.Array]) -> list[Rule]:
+    """``rules`` with the rules ``decide`` computing only the shared columns they still need:
+    not the known checks (columns of the table now), nor what only those read (an ID
+    check's parts)."""
+    picked = [rules[i] for i in decide]
+    texts = [t for x in picked for t in (x.applies, x.fails, x.join[2] if x.join else "")]
+    columns = {a: e for x in picked for a, e in x.columns if a not in known}
+    needed: set[str] = set()
+    grew = True
+    while grew:
+        text = " ".join(texts)
+        new = [a for a in columns if a not in needed and reads(text, a)]
+        needed.update(new)
+        texts += [columns[a] for a in new]
+        grew = bool(new)
+    out = list(rules)
+    for i in decide:
+        out[i] = replace(rules[i], columns=tuple(c for c in rules[i].columns if c[0] in needed))
+    return out
 
 
 def _sample_rows(fails: list[np.ndarray], certain: np.ndarray, order: np.ndarray,
@@ -369,6 +479,8 @@ def screen(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule], l
     facts = _Facts(con, table, today,
                    {r.screen.fields[0] for r in rules if r.screen and r.screen.kind == "fresh"})
     applies, fails, unsure = _masks(rules, facts, clock)
+    _sql_rules(con, ds, rules, facts, types, applies, fails)
+    clock.lap("sql rules")
     certain = ~unsure
     to_sql = unsure | _sample_rows(fails, certain, order, len(rules), limit)
     certain &= ~to_sql

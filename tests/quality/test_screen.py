@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from citybrain.quality import engine, screen
+from citybrain.quality import city_rules, engine, screen
 from citybrain.quality import rules as r
 from citybrain.quality.rules import DatasetInfo, FieldInfo
 from citybrain.simulate import identifiers as sim
@@ -156,13 +156,77 @@ def test_the_screen_leaves_sql_only_a_few_rows(reg: DuckDBLake) -> None:
     assert set(split.seconds) >= {"read", "kernels", "fold", "split", "groups"}
 
 
-def test_a_rule_without_a_screen_sends_the_whole_scan_to_sql(
+def _references(lake: DuckDBLake) -> list[r.Rule]:
+    """Rules the kernels cannot decide, built on the register itself: the name another
+    dataset holds for the citizen ID (every 7th differs), the household's home (every 5th
+    differs), and a custom rule."""
+    with lake.writer() as con:
+        con.execute("CREATE TABLE raw.names AS SELECT id, CASE WHEN row_number() OVER () % 7 = 0 "
+                    "THEN name || '甲' ELSE name END AS name FROM raw.reg WHERE id IS NOT NULL")
+        con.execute("CREATE TABLE raw.homes AS SELECT _k, min(_v) AS _v FROM (SELECT "
+                    "std_id_key(CAST(id AS VARCHAR)) AS _k, CASE WHEN hash(pid) % 5 = 0 "
+                    "THEN '市南区江西路1号' ELSE std_address_key(address) END AS _v FROM raw.reg) "
+                    "WHERE _k IS NOT NULL GROUP BY _k HAVING count(DISTINCT _v) = 1")
+    return [
+        r.matches_reference("name", "id", "raw.names", "id", "name"),
+        city_rules.home_rule(dataset(), "address", "id", "SELECT _k, _v FROM raw.homes"),
+        r.custom("p1", "pid = 'P0000001' OR name = '李娜' AND status = '迁出'"),
+    ]
+
+
+def test_rules_without_a_screen_are_decided_by_sql_on_every_row_read(
     reg: DuckDBLake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    checks = [*rules(dt.date(2024, 6, 6)), r.custom("p1", "pid = 'P0000001'")]
+    """References joined by citizen ID, a household's home and a custom rule: the screen
+    still takes the scan, SQL sets their bits on every row read (reading the ID and address
+    checks the kernels already made where they are sure), and the counts and samples are
+    the SQL scan's."""
+    checks = [*rules(dt.date(2024, 6, 6)), *_references(reg)]
+    plain, screened = both(reg, dataset(), checks, monkeypatch)
+    assert "_cb_rest_" in screened.sql and "_cb_rest_" not in plain.sql
+    assert (plain.rows, plain.districts) == (screened.rows, screened.districts)
+    for a, b in zip(plain.outcomes, screened.outcomes, strict=True):
+        assert a.error is None and b.error is None, (a.error, b.error)
+        assert (a.rule.key, a.checked, a.failed, a.samples) == (
+            b.rule.key, b.checked, b.failed, b.samples)
+    failed = {o.rule.key: o.failed for o in plain.outcomes}
+    assert all(failed[x.key] > 100 for x in checks[-3:-1]), failed
+    assert failed[checks[-1].key] > 0
+    with reg.reader() as con:
+        split = screen.screen(con, dataset(), checks, engine.SAMPLE_LIMIT, min_rows=0)
+    assert split is not None and split.rest.num_rows < N * 0.5
+    assert split.read_sql.count("FROM") == 1
+
+
+def test_the_rules_without_a_screen_skip_the_checks_a_kernel_made(reg: DuckDBLake) -> None:
+    """Their SQL reads the ID's and the address's check as columns the screen filled in
+    (the kernels' OK is NULL, SQL says why elsewhere) and drops the ID check's parts."""
+    checks = [*rules(dt.date(2024, 6, 6)), *_references(reg)]
+    seen: list[str] = []
+    real = screen.row_masks_sql
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(real(*args, **kwargs))
+        return seen[-1]
+
+    with pytest.MonkeyPatch.context() as m, reg.reader() as con:
+        m.setattr(screen, "row_masks_sql", spy)
+        assert screen.screen(con, dataset(), checks, engine.SAMPLE_LIMIT, min_rows=0)
+    (sql,) = seen
+    assert "std_id_r0" not in sql and "std_id_b(" not in sql
+    assert "std_address_reason" not in sql and "std_address_key_r" in sql
+    assert "std_id_key_r" in sql
+
+
+def test_a_rule_with_a_window_sends_the_whole_scan_to_sql(
+    reg: DuckDBLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks = [*rules(dt.date(2024, 6, 6)),
+              r.custom("crowded", "count(*) OVER (PARTITION BY status) > 10000")]
     plain, screened = both(reg, dataset(), checks, monkeypatch)
     assert "_cb_rest_" not in screened.sql
     assert [o.failed for o in plain.outcomes] == [o.failed for o in screened.outcomes]
+    assert plain.outcomes[-1].failed > 0
 
 
 def test_a_screened_rule_on_a_missing_column_fails_alone(
@@ -306,3 +370,21 @@ def test_the_outlier_bound_is_the_median_the_sql_computes(values: list[str | Non
     else:
         assert literal == f"CAST('{median}' AS {kind})"
         assert limit == int((bound * 100).to_integral_value(ROUND_FLOOR))
+
+
+def test_a_rule_without_a_screen_that_does_not_bind_fails_alone(
+    reg: DuckDBLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(screen, "SCREEN_ROWS", 0)
+    broken = [r.custom("typo", "pid = = 'P1'"), r.custom("ghost", "ghost_column > 1")]
+    result = engine.run_scan(reg, dataset(), [*broken, r.completeness(FIELDS[1])])
+    assert [bool(o.error) for o in result.outcomes] == [True, True, False]
+    assert "ghost_column" in (result.outcomes[1].error or "")
+    assert result.outcomes[2].checked == N
+
+
+def test_the_screen_reads_the_columns_a_custom_rule_names_unquoted() -> None:
+    types = {c: "VARCHAR" for c in ("pid", "status", "phone", "uscc")}
+    ds = DatasetInfo("test.reg", "gongan", "raw", "reg", FIELDS[:1], primary_key=("pid",))
+    rule = r.custom("moved", "status = '迁出' AND \"phone\" IS NULL")
+    assert screen._needed(ds, [rule], types) == ["pid", "status", "phone"]
