@@ -333,6 +333,8 @@ def _sql_rules(con: duckdb.DuckDBPyConnection, ds: DatasetInfo, rules: list[Rule
     finally:
         con.unregister(name)
     at = result.column("_cb_ri").to_numpy()
+    if len(at) != n:  # a reference holding a key twice repeats rows: the SQL scan's to count
+        raise ValueError(f"{len(at)} rows joined from {n}: a reference repeats a key")
     for k, (am, fm) in enumerate(zip(applies, fails, strict=True)):
         am[at] |= result.column(f"_qa{k}").to_numpy().astype(am.dtype)
         fm[at] |= result.column(f"_qf{k}").to_numpy().astype(fm.dtype)

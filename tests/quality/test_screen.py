@@ -388,3 +388,20 @@ def test_the_screen_reads_the_columns_a_custom_rule_names_unquoted() -> None:
     ds = DatasetInfo("test.reg", "gongan", "raw", "reg", FIELDS[:1], primary_key=("pid",))
     rule = r.custom("moved", "status = '迁出' AND \"phone\" IS NULL")
     assert screen._needed(ds, [rule], types) == ["pid", "status", "phone"]
+
+
+def test_a_reference_repeating_a_key_sends_the_scan_to_sql(
+    reg: DuckDBLake, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A join that repeats rows is the SQL scan's to count as it does; the screen steps
+    aside with a warning."""
+    with reg.writer() as con:
+        con.execute("CREATE TABLE raw.twice AS SELECT std_id_key(CAST(id AS VARCHAR)) AS _k, "
+                    "name AS _v FROM raw.reg, range(2) WHERE id IS NOT NULL")
+    rule = r.Rule("consistency:name==twice", "consistency", "name", "twice",
+                  "name <> _tw__v", applies="_tw__v IS NOT NULL",
+                  join=("_tw", "SELECT _k, _v FROM raw.twice", 'std_id_key("id")'))
+    checks = [*rules(dt.date(2024, 6, 6)), rule]
+    plain, screened = both(reg, dataset(), checks, monkeypatch)
+    assert "_cb_rest_" not in screened.sql and "预筛失败" in caplog.text
+    assert [o.failed for o in plain.outcomes] == [o.failed for o in screened.outcomes]
