@@ -5,37 +5,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-import pyarrow as pa
 import pytest
 
 from citybrain.app import create_app
 from citybrain.config import Settings
 from citybrain.org import service as org_service
 from citybrain.quality import service
-from citybrain.quality.rules import DatasetInfo, FieldInfo
 from citybrain.store.ops import session_scope
 from citybrain.store.runtime import Stores
 from citybrain.testing.live import live_server
+from tests.quality.test_service import DS, load
 
 pytestmark = pytest.mark.browser
 
-DS = DatasetInfo(
-    "gongan.people",
-    "gongan",
-    "raw",
-    "people",
-    (FieldInfo("pid", "code"), FieldInfo("id", "id_card"), FieldInfo("name", "name")),
-    primary_key=("pid",),
-    row_order="_cb_row",
-)
 GOOD_ID = "11010519491231002X"
-
-
-def _load(stores: Stores, ids: list[str], names: list[str]) -> None:
-    stores.lake.write_arrow("raw", "people", pa.table({
-        "_cb_row": list(range(len(ids))), "pid": [f"p{i}" for i in range(len(ids))],
-        "id": ids, "name": names,
-    }))
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +31,9 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, flo
     stores.migrate()
     with session_scope(stores.sessions) as session:
         org_service.seed_defaults(session)
-        _load(stores, [GOOD_ID, "11010519491231003", GOOD_ID], ["张三", "張三", "李四"])
+        load(stores.lake, [GOOD_ID, "11010519491231003", GOOD_ID], ["张三", "張三", "李四"])
         service.scan_dataset(session, stores.lake, DS, load_ref="load-1")
-        _load(stores, [GOOD_ID, "11010519491231003", GOOD_ID], ["张三", "张三", "李四"])
+        load(stores.lake, [GOOD_ID, "11010519491231003", GOOD_ID], ["张三", "张三", "李四"])
         score = service.scan_dataset(session, stores.lake, DS, load_ref="load-2").score
         (ticket,) = service.list_tickets(session, active_only=True)
         service.transition(session, ticket.id, "acknowledge", "officer")
