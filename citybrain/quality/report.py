@@ -104,6 +104,15 @@ def _trend_chart(points: list[tuple[str, float | None]]) -> dict[str, Any]:
     return trend(points, floor=floor_below([v for _, v in points]))
 
 
+def department_trends(session: Session) -> dict[str, list[tuple[str, float | None]]]:
+    """Per department, its row-weighted score per load, oldest first (the console's chart
+    of every department over the loads)."""
+    by_department: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for p in service.trend(session):
+        by_department[p["department"]].append(p)
+    return {d: _department_trend(points) for d, points in by_department.items()}
+
+
 def _department_trend(points: list[dict[str, Any]]) -> list[tuple[str, float | None]]:
     """Row-weighted score of the department per load (scans sharing a load label, or else a
     scan minute), oldest first."""

@@ -334,6 +334,7 @@ def trend(
         {
             "scan_id": s.id,
             "dataset": s.dataset,
+            "department": s.department,
             "load_ref": s.load_ref,
             "score": s.score,
             "rows": s.rows,

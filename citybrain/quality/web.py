@@ -23,6 +23,13 @@ def quality_page(request: Request) -> Response:
         overdue = {t.id for t in tickets if service.is_overdue(t)}
         names = report.department_names(session)
         titles = report.dataset_titles(session)
+        trends = report.department_trends(session)
+    loads = list(dict.fromkeys(label for points in trends.values() for label, _ in points))
+    lines = [  # one line per department over every load (a gap where it was not scanned)
+        {"zh": names.get(d, (d, d))[0], "en": names.get(d, (d, d))[1],
+         "scores": [dict(points).get(label) for label in loads]}
+        for d, points in sorted(trends.items())
+    ]
     for c in cards:  # what the chart draws: the department's name, its score's colour
         c["name_zh"], c["name_en"] = names.get(c["department"], (c["department"],) * 2)
         c["colour"] = report.colour(c["score"])
@@ -36,6 +43,8 @@ def quality_page(request: Request) -> Response:
             "overdue": overdue,
             "names": names,
             "titles": titles,
+            "loads": loads,
+            "lines": lines,
             "states": service.STATE_NAMES,
             "dimensions": DIMENSIONS,
         },

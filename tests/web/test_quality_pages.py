@@ -61,6 +61,10 @@ def test_scorecards_name_departments_and_scale_to_the_scores(  # type: ignore[no
     assert option["xAxis"][0]["data"] == ["公安局"]
     # the axis starts just below the lowest score: on 0-100 a 99 and a 100 look the same
     assert option["yAxis"][0]["min"] == math.floor(score - 1)
+    lines = _option(page, "department-trend")
+    assert lines["xAxis"][0]["data"] == ["load-1", "load-2"]
+    (gongan,) = lines["series"]
+    assert gongan["name"] == "公安局" and gongan["data"][0] < gongan["data"][1] == score
     # the fixed name closed its ticket; the ID's is open and being worked on
     (row,) = page.locator("#tickets tr").all()[1:]
     assert "整改中" in row.inner_text() and "公安局" in row.inner_text()

@@ -25,6 +25,22 @@
     el.dataset.rendered = 'true';
   };
 
+  // loads: labels, oldest first; series: [{name, scores}], a score per load (null: a gap)
+  window.qualityLines = function (el, loads, series) {
+    if (!window.echarts || !el) return;
+    const chart = echarts.init(el);
+    chart.setOption({
+      tooltip: {trigger: 'axis'},
+      legend: {type: 'scroll', top: 0},
+      grid: {left: 48, right: 24, top: 36, bottom: 32},
+      xAxis: {type: 'category', data: loads},
+      yAxis: {type: 'value', min: floorOf(series.flatMap(s => s.scores)), max: 100},
+      series: series.map(s => ({type: 'line', name: s.name, data: s.scores,
+                                connectNulls: true, symbolSize: 7})),
+    });
+    el.dataset.rendered = 'true';
+  };
+
   // points: [{label, score}], oldest first
   window.qualityTrend = function (el, points, seriesName) {
     if (!window.echarts || !el) return;
