@@ -27,6 +27,7 @@ from citybrain.quality.rules import DatasetInfo, Rule, district_sql
 from citybrain.store.lake import (
     QUERY_ERRORS,
     DuckDBLake,
+    qualified,
     query_error_text,
     quote_ident,
     table_rows,
@@ -65,7 +66,7 @@ class ScanOutcome:
 
 
 def _target(ds: DatasetInfo) -> str:
-    return f"{quote_ident(ds.schema)}.{quote_ident(ds.table)}"
+    return qualified(ds.schema, ds.table)
 
 
 def reads(sql: str, alias: str) -> bool:

@@ -19,7 +19,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from citybrain.errors import NotFound
 from citybrain.quality import service
 from citybrain.quality.errors import NotScanned
 from citybrain.quality.rules import DIMENSIONS
@@ -70,7 +69,8 @@ def _worst_first(r: Any) -> tuple[bool, int]:
     return r.error is None, -(r.failed or 0)
 
 
-def _label(point: dict[str, Any]) -> str:
+def load_label(point: dict[str, Any]) -> str:
+    """A trend point's place on the axis: its load label, or else its scan minute."""
     return point["load_ref"] or point["scanned_at"][:16].replace("T", " ")
 
 
@@ -93,7 +93,7 @@ def dataset_body(session: Session, dataset: str) -> dict[str, Any]:
         "load_ref": scan.load_ref,
         "seconds": scan.seconds,
         "dimension_chart": _dimension_chart(scan.dimension_scores or {}),
-        "trend_chart": _trend_chart([(_label(p), p["score"]) for p in points]),
+        "trend_chart": _trend_chart([(load_label(p), p["score"]) for p in points]),
         "rules": rules,
         "failing": sum(1 for r in results if r.failed),
         "tickets": [_ticket(t) for t in service.list_tickets(session, dataset=dataset)],
@@ -119,7 +119,7 @@ def _department_trend(points: list[dict[str, Any]]) -> list[tuple[str, float | N
     loads: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for p in points:
         if p["score"] is not None:
-            loads[_label(p)].append((p["score"], max(p["rows"], 1)))
+            loads[load_label(p)].append((p["score"], max(p["rows"], 1)))
     return [
         (label, round(sum(s * w for s, w in v) / sum(w for _, w in v), 2))
         for label, v in loads.items()
@@ -145,15 +145,6 @@ def department_names(session: Session) -> dict[str, tuple[str, str]]:
     return {d.code: (d.name_zh, d.name_en or d.code) for d in org.list_departments(session)}
 
 
-def _department_name(session: Session, code: str) -> str:
-    from citybrain.org import service as org
-
-    try:
-        return org.get_department(session, code).name_zh
-    except NotFound:  # a catalog entry may name a department the org list lacks
-        return ""
-
-
 def department_body(session: Session, department: str) -> dict[str, Any]:
     """What the report of one department shows: its datasets' latest scans, its worst rules,
     its tickets."""
@@ -166,7 +157,8 @@ def department_body(session: Session, department: str) -> dict[str, Any]:
     failing.sort(key=lambda sr: _worst_first(sr[1]))
     worst = [_rule(r, dataset=s.dataset) for s, r in failing]
     tickets = service.list_tickets(session, department=department, active_only=True)
-    name = _department_name(session, department)
+    # a catalog entry may name a department the org list lacks
+    name = department_names(session).get(department, ("", ""))[0]
     titles = dataset_titles(session)
     return {
         "kind": "department",

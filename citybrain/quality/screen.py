@@ -160,17 +160,11 @@ class _Facts:
         known = fen[((verdict == OK) | (verdict == BAD)) & (fen > 0)]
         unsure = np.flatnonzero(verdict == UNSURE)
         if len(unsure):
-            name = f"_cb_amounts_{id(self)}"
-            self.con.register(name, pa.table({"v": self.table.column(f).take(unsure)}))
-            try:
-                parsed = self.con.sql(
-                    # widened first: DECIMAL(18, 2) × 100 overflows near its largest values
-                    f"SELECT CAST(CAST(std_amount_parse(v) AS DECIMAL(38, 2)) * 100 AS BIGINT) "
-                    f"AS f FROM {name} "
-                    "WHERE std_amount_parse(v) > 0"
-                ).to_arrow_table().column("f")
-            finally:
-                self.con.unregister(name)
+            parsed = _over(
+                self.con, self.table.column(f).take(unsure),
+                # widened first: DECIMAL(18, 2) × 100 overflows near its largest values
+                "CAST(CAST(std_amount_parse(v) AS DECIMAL(38, 2)) * 100 AS BIGINT)",
+                "std_amount_parse(v) > 0")
             known = np.concatenate([known, parsed.to_numpy().astype(np.int64)])
         # the median is interpolated from the middle one or two amounts only: DuckDB is
         # given those (found by a partition, not a sort of 6M decimals: 0.75 → 0.05 s)
@@ -225,6 +219,19 @@ class _Facts:
     def in_set(self, f: str, codes: tuple[str, ...]) -> np.ndarray:
         return self._get(("set", f, codes), lambda: standards.screen_in_set(
             self.table.column(f), codes))
+
+
+def _over(con: duckdb.DuckDBPyConnection, values: pa.Array | pa.ChunkedArray, expr: str,
+          where: str = "") -> pa.Array:
+    """``expr`` of each of ``values`` (as ``v``), in order, where ``where`` holds: a
+    standards macro over the few values a kernel left to the SQL."""
+    name = f"_cb_values_{id(values)}"
+    con.register(name, pa.table({"v": values}))
+    try:
+        found = con.sql(f"SELECT {expr} AS x FROM {name}" + (f" WHERE {where}" if where else ""))
+        return found.to_arrow_table().column("x").combine_chunks()
+    finally:
+        con.unregister(name)
 
 
 def _inputs(rule: Rule, facts: _Facts, element_of: dict[str, str]
@@ -363,14 +370,8 @@ def _known_checks(con: duckdb.DuckDBPyConnection, decide: list[Rule], facts: _Fa
             unsure = facts.element(f, element) != OK
             reasons = pa.nulls(len(unsure), pa.string())
             if unsure.any():
-                name = f"_cb_check_{id(unsure)}"
-                con.register(name, pa.table({"v": facts.table.column(f).filter(unsure)}))
-                try:
-                    found = con.sql(f"SELECT {reason_sql} AS r FROM {name}").to_arrow_table()
-                finally:
-                    con.unregister(name)
-                reasons = pc.replace_with_mask(reasons, pa.array(unsure),
-                                               found.column("r").combine_chunks())
+                found = _over(con, facts.table.column(f).filter(unsure), reason_sql)
+                reasons = pc.replace_with_mask(reasons, pa.array(unsure), found)
             out[alias] = reasons
     return out
 

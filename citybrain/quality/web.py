@@ -57,7 +57,8 @@ def dataset_report(dataset: str, request: Request) -> Response:
         scans = [s for s in service.latest_scans(session) if s.dataset == dataset]
         scan = scans[0] if scans else None
         results = service.scan_results(session, scan.id) if scan else []
-        trend = service.trend(session, dataset=dataset)
+        trend = [{"label": report.load_label(p), "score": p["score"]}
+                 for p in service.trend(session, dataset=dataset)]
         tickets = service.list_tickets(session, dataset=dataset)
         title = report.dataset_titles(session).get(dataset, "")
     dims = [  # the dimension chart's bars, named in both languages
