@@ -51,32 +51,15 @@ MEDIA_TYPES = {
     "sqlite": "application/vnd.sqlite3",
 }
 # Other deliveries of the synthetic city that have no field list in the manifest.
-EXTRA_DELIVERIES: tuple[tuple[str, str, str, tuple[str, ...], str, str], ...] = (
-    (
-        "perception.devices",
-        "物联感知设备清单",
-        "csv",
-        ("perception", "devices"),
-        "daily",
-        "device_id",
-    ),
-    (
-        "perception.cameras",
-        "视频监控点位清单",
-        "csv",
-        ("perception", "cameras"),
-        "daily",
-        "camera_id",
-    ),
-    ("reports.citizen", "市民诉求(12345热线)", "ndjson", ("reports", "citizen"), "realtime", "id"),
-    (
-        "reports.detections",
-        "视频智能识别事件",
-        "ndjson",
-        ("reports", "detections"),
-        "realtime",
-        "id",
-    ),
+EXTRA_DELIVERIES: tuple[tuple[str, str, str, str, tuple[str, ...], str, str], ...] = (
+    ("perception.devices", "物联感知设备清单", "IoT sensing devices", "csv",
+     ("perception", "devices"), "daily", "device_id"),
+    ("perception.cameras", "视频监控点位清单", "Video surveillance cameras", "csv",
+     ("perception", "cameras"), "daily", "camera_id"),
+    ("reports.citizen", "市民诉求(12345热线)", "Citizen reports (12345 hotline)", "ndjson",
+     ("reports", "citizen"), "realtime", "id"),
+    ("reports.detections", "视频智能识别事件", "Video-AI detections", "ndjson",
+     ("reports", "detections"), "realtime", "id"),
 )
 
 
@@ -155,6 +138,7 @@ def _derived(
     return {
         "id": ident,
         "title": title,
+        "title_en": item.get("title_en") or "",
         "description": item.get("description") or f"{name}提供的{title}",
         "publisher": code,
         "publisher_name": name,
@@ -190,7 +174,7 @@ def _derived(
 def _extra_entries(doc: dict[str, Any], base: Path) -> list[DatasetCreate]:
     """Device lists and event feeds the manifest names by path only; fields read from the file."""
     entries = []
-    for ident, title, fmt, (section, key), cycle, pk in EXTRA_DELIVERIES:
+    for ident, title, title_en, fmt, (section, key), cycle, pk in EXTRA_DELIVERIES:
         rel = (doc.get(section) or {}).get(key)
         if not isinstance(rel, str) or not (base / rel).is_file():
             continue
@@ -198,7 +182,7 @@ def _extra_entries(doc: dict[str, Any], base: Path) -> list[DatasetCreate]:
         if not names:
             continue
         fields = [_guess_field(n) for n in names]
-        item = {"format": fmt, "path": rel, "encoding": "UTF-8"}
+        item = {"format": fmt, "path": rel, "encoding": "UTF-8", "title_en": title_en}
         entries.append(
             DatasetCreate.model_validate(
                 _derived(

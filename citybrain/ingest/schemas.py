@@ -118,6 +118,7 @@ class QuarantineRow(BaseModel):
 class DatasetCounts(BaseModel):
     dataset_id: str
     title: str
+    title_en: str = ""
     publisher: str
     raw_rows: int
     curated_rows: int

@@ -432,7 +432,7 @@ def dataset_counts(stores: Stores) -> list[dict[str, Any]]:
     with session_scope(stores.sessions) as session:
         jobs = list_jobs(session)
         titles = {
-            d.id: (d.title, d.publisher_name or d.publisher)
+            d.id: (d.title, d.title_en, d.publisher_name or d.publisher)
             for d in catalog.list_datasets(session, include_withdrawn=True)
         }
         last = {}
@@ -455,12 +455,13 @@ def dataset_counts(stores: Stores) -> list[dict[str, Any]]:
                 .as_py()
             )
 
-        title, publisher = titles.get(job.dataset_id, (job.dataset_id, ""))
+        title, title_en, publisher = titles.get(job.dataset_id, (job.dataset_id, "", ""))
         status, at = last.get(job.id, (None, None))
         out.append(
             {
                 "dataset_id": job.dataset_id,
                 "title": title,
+                "title_en": title_en,
                 "publisher": publisher,
                 "raw_rows": count("raw", t),
                 "curated_rows": count("curated", t),

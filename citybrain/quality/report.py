@@ -126,15 +126,17 @@ def _department_trend(points: list[dict[str, Any]]) -> list[tuple[str, float | N
     ]
 
 
-def dataset_titles(session: Session) -> dict[str, str]:
-    """Catalog titles of the datasets (户籍人口信息 for gongan.hukou)."""
+def dataset_titles(session: Session) -> dict[str, tuple[str, str]]:
+    """Catalog titles of the datasets, (Chinese, English): the English falls back to the
+    Chinese where the catalog has none."""
     from citybrain.catalog import service as catalog
 
-    return {d.id: d.title for d in catalog.list_datasets(session, include_withdrawn=True)}
+    return {d.id: (d.title, d.title_en or d.title)
+            for d in catalog.list_datasets(session, include_withdrawn=True)}
 
 
-def _named(dataset: str, titles: dict[str, str]) -> str:
-    title = titles.get(dataset)
+def _named(dataset: str, titles: dict[str, tuple[str, str]]) -> str:
+    title = titles.get(dataset, ("",))[0]
     return f"{title}({dataset})" if title else dataset
 
 
@@ -172,7 +174,7 @@ def department_body(session: Session, department: str) -> dict[str, Any]:
              "scanned_at": s.scanned_at.strftime("%Y-%m-%d %H:%M")}
             for s in scans
         ],
-        "dataset_chart": bars([(titles.get(s.dataset, s.dataset), s.score, colour(s.score))
+        "dataset_chart": bars([(titles.get(s.dataset, (s.dataset,))[0], s.score, colour(s.score))
                                for s in scans]),
         "dimension_chart": _dimension_chart(card["dimensions"]),
         "trend_chart": _trend_chart(

@@ -60,7 +60,7 @@ def dataset_report(dataset: str, request: Request) -> Response:
         trend = [{"label": report.load_label(p), "score": p["score"]}
                  for p in service.trend(session, dataset=dataset)]
         tickets = service.list_tickets(session, dataset=dataset)
-        title = report.dataset_titles(session).get(dataset, "")
+        title = report.dataset_titles(session).get(dataset)
     dims = [  # the dimension chart's bars, named in both languages
         {"dimension": d, "zh": DIMENSIONS.get(d, (d, d))[0], "en": DIMENSIONS.get(d, (d, d))[1],
          "score": v, "colour": report.colour(v)}

@@ -48,6 +48,7 @@ class Spec:
     fields: list[Field]
     table: str | None = None
     record_field: str | None = None
+    title_en: str = ""
 
 
 @dataclass
@@ -118,7 +119,7 @@ HUKOU = Spec(
      F("出生日期", "出生日期", "date", "date"), F("与户主关系", "与户主关系"),
      F("户籍地址", "户籍地址", "address"), F("登记日期", "登记日期", "date", "date"),
      F("人员状态", "人员状态"), F("变动日期", "变动日期", "date", "date")],
-    record_field="登记日期")
+    record_field="登记日期", title_en="Household registration")
 
 
 def build_hukou(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Built:
@@ -163,7 +164,7 @@ RESIDENCE = Spec(
      F("证件号码", "公民身份号码", "id_card"), F("户籍地区划", "户籍地行政区划", "admin_code"),
      F("居住地址", "居住地址", "address"), F("联系电话", "联系电话", "phone"),
      F("签发日期", "签发日期", "date", "date"), F("有效期至", "有效期至", "date", "date")],
-    record_field="签发日期")
+    record_field="签发日期", title_en="Residence permits of the floating population")
 
 
 def build_residence(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Built:
@@ -196,7 +197,7 @@ BIRTHS = Spec(
      F("mother_id_card", "母亲身份证号", "id_card"), F("father_name", "父亲姓名", "name"),
      F("father_id_card", "父亲身份证号", "id_card"), F("address", "家庭住址", "address"),
      F("issued_at", "签发日期", "date", "date")],
-    record_field="issued_at")
+    record_field="issued_at", title_en="Birth medical certificates")
 
 
 def _parents(P: dict, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -243,7 +244,7 @@ DEATHS = Spec(
      F("csrq", "出生日期", "date", "date"), F("swrq", "死亡日期", "date", "date"),
      F("swdd", "死亡地点"), F("gbsy", "根本死因(ICD-10)", "code"),
      F("hjdz", "户籍地址", "address"), F("tbrq", "填报日期", "date", "date")],
-    record_field="tbrq")
+    record_field="tbrq", title_en="Death medical certificates")
 
 
 def build_deaths(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Built:
@@ -273,7 +274,7 @@ VACC = Spec(
      F("birth_date", "出生日期", "date", "date"), F("vaccine", "疫苗名称"),
      F("dose", "剂次", type="integer"), F("vaccinated_on", "接种日期", "date", "date"),
      F("clinic", "接种单位")],
-    record_field="vaccinated_on")
+    record_field="vaccinated_on", title_en="Childhood vaccination records")
 
 # (vaccine, dose, age in months) — the national immunisation schedule, simplified
 SCHEDULE = [("乙肝疫苗", 1, 0), ("卡介苗", 1, 0), ("乙肝疫苗", 2, 1), ("脊灰疫苗", 1, 2),
@@ -322,7 +323,7 @@ MARRIAGES = Spec(
      F("登记日期", "登记日期", "date", "date"), F("男方姓名", "男方姓名", "name"),
      F("男方公民身份号码", "男方公民身份号码", "id_card"), F("女方姓名", "女方姓名", "name"),
      F("女方公民身份号码", "女方公民身份号码", "id_card"), F("登记机关", "登记机关")],
-    record_field="登记日期")
+    record_field="登记日期", title_en="Marriage registrations")
 
 
 def build_marriages(rng: np.random.Generator, P: dict, C: dict, G: Geography,
@@ -363,7 +364,7 @@ SUBSIDIES = Spec(
      F("address", "家庭住址", "address"), F("household_size", "保障人口", type="integer"),
      F("amount", "月保障金额(元)", "amount", "decimal"), F("type", "救助类别"),
      F("start_month", "起始年月", "date"), F("updated_at", "更新时间", "date", "date")],
-    record_field="updated_at")
+    record_field="updated_at", title_en="Minimum living allowance and relief recipients")
 
 
 def build_subsidies(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Built:

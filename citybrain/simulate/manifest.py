@@ -40,7 +40,7 @@ def build_manifest(seed: int, knobs: Knobs, delivered: list[Delivered], counts: 
         s = d.spec
         dept = s.id.split(".")[0]
         entry: dict[str, Any] = {
-            "id": s.id, "title": s.title,
+            "id": s.id, "title": s.title, "title_en": s.title_en,
             "department": {"code": dept, "name": DEPARTMENTS[dept]},
             "format": s.format, "encoding": s.encoding, "path": s.path,
         }

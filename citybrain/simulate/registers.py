@@ -32,7 +32,7 @@ SI_INSURED = Spec(
      F("aac006", "出生日期", "date", "date"), F("aab001", "单位编号", "code"),
      F("aab003", "单位统一社会信用代码", "uscc"), F("aac008", "参保状态"),
      F("aae030", "参保日期", "date", "date"), F("aae005", "联系电话", "phone")],
-    table="si_insured")
+    table="si_insured", title_en="Social insurance insured persons")
 SI_CONTRIB = Spec(
     "renshe.si_contribution", "社会保险缴费明细", "sqlite", "UTF-8",
     "departments/renshe/renshe.db", "monthly", ["aac001", "aae002"],
@@ -41,7 +41,7 @@ SI_CONTRIB = Spec(
      F("aic020", "缴费基数(元)", "amount", "decimal"),
      F("amount", "个人缴费金额(元)", "amount", "decimal"),
      F("aae036", "到账日期", "date", "date")],
-    table="si_contribution")
+    table="si_contribution", title_en="Social insurance contributions")
 
 
 def _insured_rows(P: dict) -> np.ndarray:
@@ -109,7 +109,7 @@ COMPANY_REGISTER = Spec(
      F("注销吊销日期", "注销/吊销日期", "date", "date"),
      F("住所", "住所", "address", sensitivity="none"),
      F("行业门类", "国民经济行业门类(GB/T 4754)", "code"), F("登记机关", "登记机关")],
-    record_field="成立日期")
+    record_field="成立日期", title_en="Market entity registrations")
 
 
 def build_company_register(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Built:
@@ -141,7 +141,7 @@ ANNUAL = Spec(
      F("phone", "企业联系电话", "phone"), F("address", "通信地址", "address", sensitivity="none"),
      F("revenue_wan", "营业总收入(万元)", "amount", "decimal"),
      F("submitted_at", "报送日期", "date", "date")],
-    record_field="submitted_at")
+    record_field="submitted_at", title_en="Company annual reports")
 
 
 def build_annual(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Built:
@@ -170,7 +170,7 @@ ENROLMENT = Spec(
      F("xb", "性别"), F("sfzjh", "身份证件号", "id_card"), F("csrq", "出生日期", "date", "date"),
      F("xxmc", "学校名称"), F("nj", "年级", type="integer"),
      F("jtzz", "家庭住址", "address"), F("jhrxm", "监护人姓名", "name"),
-     F("jhrdh", "监护人电话", "phone")])
+     F("jhrdh", "监护人电话", "phone")], title_en="Primary and secondary school enrolment")
 
 
 def build_enrolment(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Built:
@@ -204,7 +204,7 @@ PROPERTY = Spec(
      F("证件号码", "证件号码", "id_card"), F("坐落", "坐落", "address"),
      F("建筑面积", "建筑面积(平方米)", "amount", "decimal"), F("共有情况", "共有情况"),
      F("登记日期", "登记日期", "date", "date")],
-    record_field="登记日期")
+    record_field="登记日期", title_en="Real estate (building ownership) registrations")
 
 
 def build_property(rng: np.random.Generator, P: dict, C: dict, G: Geography) -> Built:

@@ -28,8 +28,7 @@ def register(root: typer.Typer) -> None:
             Path | None, typer.Option("--out", "-o", help="Write JSONL here (default stdout).")
         ] = None,
     ) -> None:
-        """Validate and normalise one value per line; writes JSONL {value, valid, normalized,
-        reason}."""
+        """Check and normalise one value per line; JSONL {value, valid, normalized, reason}."""
         service.list_elements()
         sink = out.open("w", encoding="utf-8") if out else sys.stdout
         try:

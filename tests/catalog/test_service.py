@@ -51,6 +51,9 @@ def test_register_manifest_is_idempotent(stores: Stores, tiny_city: Path) -> Non
         hukou = service.get_dataset(s, "gongan.hukou")
         assert hukou.version == 1 and len(service.versions(s, "gongan.hukou")) == 1
         assert hukou.distributions[0]["encoding"] == "GBK"
+        # English titles come from the delivery, also for the feeds it names by path only
+        assert hukou.title_en == "Household registration"
+        assert service.get_dataset(s, "reports.citizen").title_en.startswith("Citizen reports")
         assert Path(hukou.distributions[0]["access_url"]).is_file()
         card = next(f for f in hukou.fields if f.data_element == "id_card")
         assert card.sensitivity == "sensitive" and card.security_grade == "important"

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from citybrain.app import create_app
+from citybrain.catalog import service as catalog
+from citybrain.catalog.schemas import DatasetCreate
 from citybrain.config import Settings
 from citybrain.org import service as org_service
 from citybrain.quality import service
@@ -31,6 +33,10 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, flo
     stores.migrate()
     with session_scope(stores.sessions) as session:
         org_service.seed_defaults(session)
+        catalog.upsert_dataset(session, DatasetCreate(
+            id=DS.id, title="人员信息", title_en="People", publisher="gongan",
+            update_cycle="daily", share_type="unconditional",
+            fields=[{"name": f.name, "data_element": f.element} for f in DS.fields]))
         load(stores.lake, [GOOD_ID, "11010519491231003", GOOD_ID], ["张三", "張三", "李四"])
         service.scan_dataset(session, stores.lake, DS, load_ref="load-1")
         load(stores.lake, [GOOD_ID, "11010519491231003", GOOD_ID], ["张三", "张三", "李四"])
@@ -57,6 +63,7 @@ def test_scorecards_name_departments_and_scale_to_the_scores(  # type: ignore[no
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url + "/quality")
     assert "公安局" in page.locator("#scorecards tr").nth(1).inner_text()
+    assert "人员信息" in page.locator("#datasets").inner_text()
     option = _option(page, "scorecard-chart")
     assert option["xAxis"][0]["data"] == ["公安局"]
     # the axis starts just below the lowest score: on 0-100 a 99 and a 100 look the same
@@ -72,6 +79,7 @@ def test_scorecards_name_departments_and_scale_to_the_scores(  # type: ignore[no
     page.goto(url + "/quality?lang=en")
     assert "Public Security Bureau" in page.locator("#scorecards").inner_text()
     assert "in progress" in page.locator("#tickets").inner_text()
+    assert "People" in page.locator("#datasets").inner_text()
     assert not errors
 
 
@@ -87,3 +95,5 @@ def test_a_datasets_page_draws_its_dimensions_and_its_trend(  # type: ignore[no-
     first, second = trend["series"][0]["data"]
     assert first < second < 100  # the second load fixed the name, not the ID
     screenshot("dataset")
+    page.goto(url + f"/quality/datasets/{DS.id}?lang=en")
+    assert page.locator("h1").inner_text().startswith("Data quality report:People")
