@@ -3,6 +3,8 @@
 Each problem carries English ``title``/``detail`` plus ``title_zh``/``detail_zh``, a stable
 ``code`` and the request id, so an operator can find the matching log line. Validation errors
 list the offending locations but never echo the submitted values (they may be personal data).
+A browser opening a console page (not ``/api/``) gets the same problem as an HTML page in the
+console's layout and language, not a JSON document.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citybrain.errors import CityBrainError
@@ -48,6 +50,20 @@ def problem(
     instance: str,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
+    body = _body(status, code, title, title_zh, detail, detail_zh, instance, extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _body(
+    status: int,
+    code: str,
+    title: str,
+    title_zh: str,
+    detail: str,
+    detail_zh: str,
+    instance: str,
+    extra: dict[str, Any] | None,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": f"https://citybrain.dev/problems/{code}",
         "title": title,
@@ -61,26 +77,50 @@ def problem(
     }
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return body
 
 
-async def _citybrain_error(request: Request, exc: Exception) -> JSONResponse:
+def _wants_page(request: Request) -> bool:
+    """A browser navigating the console, as opposed to an API client."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _answer(request: Request, status: int, **fields: Any) -> Response:
+    """The problem as JSON, or as a console page for a browser on a console route."""
+    extra = fields.pop("extra", None)
+    if _wants_page(request):
+        from citybrain.web.console import render
+
+        try:
+            body = _body(status, instance=request.url.path, extra=None, **fields)
+            page = render(request, "error.html", {"problem": body})
+        except Exception:  # the layout itself failed: the JSON problem still tells what
+            log.exception("error page could not be rendered for %s", request.url.path)
+        else:
+            page.status_code = status
+            return page
+    return problem(status, instance=request.url.path, extra=extra, **fields)
+
+
+async def _citybrain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CityBrainError)
     if exc.http_status >= 500:
         log.error("%s: %s", exc.code, exc.message_en)
-    return problem(
+    return _answer(
+        request,
         exc.http_status,
         code=exc.code,
         title=exc.title_en,
         title_zh=exc.title_zh,
         detail=exc.message_en,
         detail_zh=exc.message_zh,
-        instance=request.url.path,
         extra={"context": exc.detail} if exc.detail else None,
     )
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"loc": list(e.get("loc", ())), "type": e.get("type", ""), "msg": e.get("msg", "")}
@@ -94,43 +134,43 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
         detail = f"invalid fields: {fields}"
         detail_zh = f"字段校验未通过:{fields}"
-    return problem(
+    return _answer(
+        request,
         status,
         code="malformed_json" if malformed else "validation_failed",
         title=_HTTP_TITLES[status][0],
         title_zh=_HTTP_TITLES[status][1],
         detail=detail,
         detail_zh=detail_zh,
-        instance=request.url.path,
         extra={"errors": errors},
     )
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title, title_zh = _HTTP_TITLES.get(exc.status_code, ("Error", "错误"))
     detail = exc.detail if isinstance(exc.detail, str) else title
-    return problem(
+    return _answer(
+        request,
         exc.status_code,
         code=f"http_{exc.status_code}",
         title=title,
         title_zh=title_zh,
         detail=detail,
         detail_zh=title_zh,
-        instance=request.url.path,
     )
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(
+    return _answer(
+        request,
         500,
         code="internal_error",
         title="Internal server error",
         title_zh="服务器内部错误",
         detail="an unexpected error occurred; quote the request id when reporting it",
         detail_zh="发生意外错误,报告问题时请提供请求编号",
-        instance=request.url.path,
     )
 
 

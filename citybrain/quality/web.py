@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from citybrain.quality import report, service
+from citybrain.quality.errors import NotScanned
 from citybrain.quality.rules import DIMENSIONS
 from citybrain.web.console import NavItem, render
 
@@ -61,6 +62,8 @@ def dataset_report(dataset: str, request: Request) -> Response:
                  for p in service.trend(session, dataset=dataset)]
         tickets = service.list_tickets(session, dataset=dataset)
         title = report.dataset_titles(session).get(dataset)
+    if scan is None and not tickets and title is None:  # neither catalogued nor ever scanned
+        raise NotScanned("dataset", dataset)
     dims = [  # the dimension chart's bars, named in both languages
         {"dimension": d, "zh": DIMENSIONS.get(d, (d, d))[0], "en": DIMENSIONS.get(d, (d, d))[1],
          "score": v, "colour": report.colour(v)}
