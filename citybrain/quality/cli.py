@@ -104,6 +104,9 @@ def register(root: typer.Typer) -> None:
     def tickets(
         department: str = typer.Option(None, help="Only this department."),
         all_states: bool = typer.Option(False, "--all", help="Include closed tickets."),
+        state: str = typer.Option(
+            None, help="Only this state: open, in_progress, resolved, reopened or closed."
+        ),
     ) -> None:
         """List rectification tickets (整改工单)."""
         stores = Stores.from_settings(get_settings())
@@ -111,7 +114,10 @@ def register(root: typer.Typer) -> None:
             stores.migrate()
             with session_scope(stores.sessions) as session:
                 rows = service.list_tickets(
-                    session, department=department, active_only=not all_states
+                    session,
+                    department=department,
+                    state=state,
+                    active_only=not (all_states or state == "closed"),
                 )
         finally:
             stores.close()

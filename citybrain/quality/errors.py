@@ -27,6 +27,18 @@ class TicketStateError(Conflict):
         )
 
 
+class UnknownTicketState(InvalidInput):
+    code = "quality_unknown_ticket_state"
+
+    def __init__(self, state: str, known: list[str]) -> None:
+        super().__init__(
+            f"unknown ticket state {state!r}; known: {', '.join(known)}",
+            f"未知工单状态 {state!r};可用:{'、'.join(known)}",
+            state=state,
+            known=known,
+        )
+
+
 class DatasetNotScannable(InvalidInput):
     code = "quality_dataset_not_scannable"
 

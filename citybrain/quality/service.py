@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 from citybrain import privacy
 from citybrain.errors import InvalidInput
 from citybrain.quality import engine
-from citybrain.quality.errors import DatasetNotScannable, TicketNotFound, TicketStateError
+from citybrain.quality.errors import (
+    DatasetNotScannable,
+    TicketNotFound,
+    TicketStateError,
+    UnknownTicketState,
+)
 from citybrain.quality.models import QualityResult, QualityScan, QualityTicket, QualityTicketEvent
 from citybrain.quality.rules import DIMENSIONS, DatasetInfo, FieldInfo, Rule, derive_rules
 from citybrain.standards import service as standards
@@ -250,6 +255,8 @@ def list_tickets(
     state: str | None = None,
     active_only: bool = False,
 ) -> list[QualityTicket]:
+    if state and state not in STATE_NAMES:  # a typo would list nothing and look like no work
+        raise UnknownTicketState(state, list(STATE_NAMES))
     q = select(QualityTicket).order_by(QualityTicket.id)
     if department:
         q = q.where(QualityTicket.department == department)

@@ -49,6 +49,10 @@ def test_scorecards_and_tickets_name_departments_and_states(scanned: None) -> No
     assert f"ticket {ticket}: in progress / 工单 {ticket}:整改中" in moved
     assert "整改中 in progress" in _run("quality", "tickets", "--department", "gongan")
     assert "validity" not in _run("quality", "tickets", "--department", "weijian")
+    assert "validity:id" not in _run("quality", "tickets", "--state", "open")
+    assert "validity:id" in _run("quality", "tickets", "--state", "in_progress")
+    r = CliRunner().invoke(cli_app, ["quality", "tickets", "--state", "done"])
+    assert isinstance(r.exception, InvalidInput) and "closed" in r.exception.message_en
 
 
 def test_a_refused_move_and_a_report_without_its_subject_say_why(scanned: None) -> None:
