@@ -6,6 +6,7 @@ problem+json, the CLI into one clear line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -32,6 +33,22 @@ class InvalidInput(CityBrainError):
     code = "invalid_input"
     title_en = "Invalid input"
     title_zh = "输入无效"
+
+
+class UnknownChoice(InvalidInput):
+    """A filter names a value outside its closed list. Said, with the list, because a filter
+    that matches nothing reads as "there is nothing to do"."""
+
+    code = "unknown_choice"
+
+    def __init__(self, what: str, what_zh: str, value: str, known: Iterable[str]) -> None:
+        known = list(known)
+        super().__init__(
+            f"unknown {what} {value!r}; known: {', '.join(known)}",
+            f"未知{what_zh} {value!r};可用:{'、'.join(known)}",
+            value=value,
+            known=known,
+        )
 
 
 class NotFound(CityBrainError):

@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from citybrain.errors import UnknownChoice
 from citybrain.events.areas import (
     get_area,
     grids_geojson,
@@ -35,11 +36,12 @@ from citybrain.events.catalogue import (
     update_category,
 )
 from citybrain.events.demo_handling import work_cases as work_demo_cases
-from citybrain.events.errors import BadCatalogue
+from citybrain.events.errors import STATE_ZH, BadCatalogue
 from citybrain.events.intake import as_utc, intake
 from citybrain.events.metrics import compute_metrics, list_snapshots, take_snapshot
 from citybrain.events.models import Case, Report, Step
 from citybrain.events.schemas import (
+    SOURCES,
     CaseDetail,
     CasePublic,
     IntakeItem,
@@ -153,6 +155,11 @@ def list_cases(
     offset: int = 0,
 ) -> tuple[int, list[Case]]:
     """A filtered page of cases, newest first, and the total count."""
+    for value in (state or "").split(","):
+        if value and value not in STATE_ZH:
+            raise UnknownChoice("case state", "案件状态", value, STATE_ZH)
+    if source and source not in SOURCES:
+        raise UnknownChoice("report source", "来源", source, SOURCES)
     query = select(Case)
     conditions = []
     if state:

@@ -14,6 +14,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from citybrain.store.ops import Base, utcnow
 
+#: What a run can be: running, done (succeeded, or unchanged: the source had not changed),
+#: or stopped (failed, or interrupted by a crash or a signal and picked up by the next run).
+RUN_STATUSES = ("running", "succeeded", "unchanged", "failed", "interrupted")
+
 
 class IngestJob(Base):
     """How one dataset is loaded: connector, location, options, mode, key and watermark."""

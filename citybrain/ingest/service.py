@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from citybrain.catalog import service as catalog
 from citybrain.catalog import vocab
 from citybrain.catalog.schemas import LineageEdge
-from citybrain.errors import CityBrainError, NotFound
+from citybrain.errors import CityBrainError, NotFound, UnknownChoice
 from citybrain.ingest import loader as ld
 from citybrain.ingest.connectors import Connector
 from citybrain.ingest.errors import JobInvalid, JobNotFound, RunNotFound
-from citybrain.ingest.models import IngestJob, IngestRun
+from citybrain.ingest.models import RUN_STATUSES, IngestJob, IngestRun
 from citybrain.ingest.schemas import JobCreate, JobUpdate
 from citybrain.privacy import mask_pii
 from citybrain.store.lake import QUERY_ERRORS, DuckDBLake, qualified, query_error_text
@@ -382,6 +382,8 @@ def due_jobs(session: Session, now: datetime | None = None) -> list[IngestJob]:
 def list_runs(
     session: Session, job_id: str | None = None, status: str | None = None, limit: int = 100
 ) -> list[IngestRun]:
+    if status and status not in RUN_STATUSES:
+        raise UnknownChoice("run status", "运行状态", status, RUN_STATUSES)
     query = select(IngestRun).order_by(IngestRun.started_at.desc()).limit(limit)
     if job_id:
         query = query.where(IngestRun.job_id == job_id)

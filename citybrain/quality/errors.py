@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from citybrain.errors import Conflict, InvalidInput, NotFound
+from citybrain.errors import Conflict, InvalidInput, NotFound, UnknownChoice
 
 
 class TicketNotFound(NotFound):
@@ -27,16 +27,11 @@ class TicketStateError(Conflict):
         )
 
 
-class UnknownTicketState(InvalidInput):
+class UnknownTicketState(UnknownChoice):
     code = "quality_unknown_ticket_state"
 
     def __init__(self, state: str, known: list[str]) -> None:
-        super().__init__(
-            f"unknown ticket state {state!r}; known: {', '.join(known)}",
-            f"未知工单状态 {state!r};可用:{'、'.join(known)}",
-            state=state,
-            known=known,
-        )
+        super().__init__("ticket state", "工单状态", state, known)
 
 
 class DatasetNotScannable(InvalidInput):

@@ -47,6 +47,12 @@ async def test_report_then_walk_the_workflow(api: httpx.AsyncClient) -> None:
     assert "contact" not in detail["reports"][0]
     listed = (await api.get("/api/v1/events/cases", params={"state": "closed"})).json()
     assert listed["total"] == 1 and listed["items"][0]["case_no"].endswith(f"{case_id:06d}")
+    both = (await api.get("/api/v1/events/cases", params={"state": "closed,filed"})).json()
+    assert both["total"] == 1
+    for typo in ({"state": "closed,cloesd"}, {"source": "sensors"}):  # an error, not "no cases"
+        wrong = await api.get("/api/v1/events/cases", params=typo)
+        assert wrong.status_code == 400 and wrong.json()["code"] == "unknown_choice"
+        assert wrong.json()["context"]["value"] in ("cloesd", "sensors")
     metrics = (await api.get("/api/v1/events/metrics", params={"by": "grid"})).json()
     assert metrics[0]["scope_code"] == GRIDS[0] and metrics[0]["close_rate"] == 1.0
     assert (await api.post("/api/v1/events/snapshots", json={})).json()["rows"] >= 3

@@ -51,7 +51,11 @@ async def test_register_load_and_browse(client: httpx.AsyncClient, tmp_path: Pat
     found = await client.get("/api/v1/catalog/datasets", params={"q": "测试", "theme": "SOCI"})
     assert [d["id"] for d in found.json()] == ["minzheng.test"]
     runs = (await client.get("/api/v1/ingest/runs", params={"job": "minzheng.test"})).json()
-    assert len(runs) == 1
+    assert len(runs) == 1 and runs[0]["status"] == "succeeded"
+    done = await client.get("/api/v1/ingest/runs", params={"status": "succeeded"})
+    assert [r["id"] for r in done.json()] == [runs[0]["id"]]
+    wrong = await client.get("/api/v1/ingest/runs", params={"status": "success"})
+    assert wrong.status_code == 400 and "unchanged" in wrong.json()["detail"]
     for page in (
         "/catalog",
         "/catalog/minzheng.test",
