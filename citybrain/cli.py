@@ -102,6 +102,14 @@ for _domain in DOMAINS:
         _module.register(app)
 
 
+def _interrupted(e: BaseException) -> bool:
+    """Ctrl-C inside a DuckDB query: DuckDB takes the KeyboardInterrupt and raises its own
+    error ("Query interrupted", a RuntimeError in DuckDB 2.0) in its place."""
+    return type(e).__name__ == "InterruptException" or (
+        isinstance(e, RuntimeError) and str(e).startswith("Query interrupted")
+    )
+
+
 def main() -> None:
     """Entry point: run the app, turning expected errors into one clear line."""
     try:
@@ -116,6 +124,9 @@ def main() -> None:
         code = getattr(e, "exit_code", getattr(e, "code", 0))
         sys.exit(code)
     except Exception as e:  # the one place a surprise is turned into a line
+        if _interrupted(e):
+            err_console.print("aborted / 已中止")
+            sys.exit(130)
         if hasattr(e, "show") and hasattr(e, "exit_code"):  # a usage error: Typer's own click
             e.show()
             sys.exit(e.exit_code)

@@ -104,3 +104,24 @@ def test_quality_weights_with_a_typo_are_refused_before_any_scan(tmp_path: Path)
     assert from_env.returncode != 0 and "timelyness" in from_env.stdout + from_env.stderr
     fine = run("quality", "scan", "--weight", "validity=2", home=tmp_path / "h")
     assert fine.returncode == 0, fine.stdout + fine.stderr
+
+
+INTERRUPTED_QUERY = """
+import os, signal, threading, duckdb
+from citybrain.cli import _interrupted
+con = duckdb.connect()
+threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+try:
+    con.sql("SELECT count(*) FROM range(10000000000) t(i) WHERE i % 7 = 3").fetchall()
+    print("finished")
+except BaseException as e:
+    print(type(e).__name__, _interrupted(e))
+"""
+
+
+def test_ctrl_c_inside_a_duckdb_query_reads_as_an_interrupt() -> None:
+    """DuckDB swallows the KeyboardInterrupt and raises its own error: the CLI must still say
+    "aborted", not print a RuntimeError."""
+    out = subprocess.run([sys.executable, "-c", INTERRUPTED_QUERY], capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.split()[-1] == "True", (out.stdout, out.stderr)
