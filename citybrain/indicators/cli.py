@@ -9,10 +9,24 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from citybrain.errors import InvalidInput
 from citybrain.indicators import scoring, service
 from citybrain.store.runtime import Stores, open_stores
 
 console = Console()
+
+
+def _period(text: str | None) -> date | None:
+    """``--period`` as a date, or a clear error before any store is opened."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"--period {text!r} is not a date: use YYYY-MM-DD, e.g. 2024-12-31",
+            f"--period {text!r} 不是日期:请写成 YYYY-MM-DD,例如 2024-12-31",
+        ) from None
 
 
 def _compute(stores: Stores, period: date | None) -> None:
@@ -45,8 +59,9 @@ def register(root: typer.Typer) -> None:
         period: str = typer.Option(None, help="Period date YYYY-MM-DD (default today, UTC)."),
     ) -> None:
         """Compute every indicator and store the values (recomputing a period replaces it)."""
+        day = _period(period)
         with open_stores() as stores:
-            _compute(stores, date.fromisoformat(period) if period else None)
+            _compute(stores, day)
 
     root.add_typer(group, name="indicators")
 
@@ -59,8 +74,8 @@ def register(root: typer.Typer) -> None:
         """One-click city health check (一键体检): scores, roll-ups, problems, HTML + PDF report."""
         from pathlib import Path
 
+        day = _period(period)
         with open_stores() as stores:
-            day = date.fromisoformat(period) if period else None
             _compute(stores, day)
             result = service.run_checkup(
                 stores, day, Path(out) if out else None, recompute=False, pdf=pdf

@@ -10,6 +10,17 @@ class JobNotFound(NotFound):
         super().__init__(f"load job {job_id} not found", f"未找到汇聚任务 {job_id}", job=job_id)
 
 
+class DatasetNotLoaded(NotFound):
+    code = "ingest_dataset_not_loaded"
+
+    def __init__(self, dataset_id: str) -> None:
+        super().__init__(
+            f"dataset {dataset_id} has not been loaded: run `citybrain ingest run`",
+            f"数据集 {dataset_id} 尚未汇聚:请先运行 `citybrain ingest run`",
+            dataset=dataset_id,
+        )
+
+
 class RunNotFound(NotFound):
     code = "ingest_run_not_found"
 

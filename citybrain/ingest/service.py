@@ -27,7 +27,7 @@ from citybrain.catalog.schemas import LineageEdge
 from citybrain.errors import CityBrainError, NotFound, UnknownChoice
 from citybrain.ingest import loader as ld
 from citybrain.ingest.connectors import Connector
-from citybrain.ingest.errors import JobInvalid, JobNotFound, RunNotFound
+from citybrain.ingest.errors import DatasetNotLoaded, JobInvalid, JobNotFound, RunNotFound
 from citybrain.ingest.models import RUN_STATUSES, IngestJob, IngestRun
 from citybrain.ingest.schemas import JobCreate, JobUpdate
 from citybrain.privacy import mask_pii
@@ -411,10 +411,13 @@ def _lake_count(lake: DuckDBLake, schema: str, table: str) -> int:
 def quarantine(
     lake: DuckDBLake, dataset_id: str, limit: int = 100, offset: int = 0, mask: bool = True
 ) -> tuple[list[dict[str, Any]], int]:
-    """Quarantined rows of a dataset (row number, reason, value as delivered, masked)."""
+    """Quarantined rows of a dataset (row number, reason, value as delivered, masked). A
+    dataset never loaded is an error: "0 quarantined" would read as "all rows were good"."""
     table = ld.quarantine_table(dataset_id)
     total = _lake_count(lake, "raw", table)
     if not total:
+        if ("raw", ld.table_name(dataset_id)) not in set(lake.tables()):
+            raise DatasetNotLoaded(dataset_id)
         return [], 0
     rows = lake.query(
         f"SELECT _cb_run AS run_id, row_number, line, reason_code, column_name, reason, "

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain import privacy
-from citybrain.errors import InvalidInput
+from citybrain.errors import InvalidInput, UnknownChoice
 from citybrain.quality import engine
 from citybrain.quality.errors import (
     DatasetNotScannable,
@@ -291,9 +291,9 @@ def transition(
     session: Session, ticket_id: int, action: str, actor: str = "officer", note: str = ""
 ) -> QualityTicket:
     """A department officer acknowledges, resolves (claims fixed) or reopens a ticket."""
-    ticket = get_ticket(session, ticket_id)
     if action not in TRANSITIONS:
-        raise TicketStateError(ticket_id, ticket.state, action)
+        raise UnknownChoice("ticket action", "工单操作", action, TRANSITIONS)
+    ticket = get_ticket(session, ticket_id)
     sources, target = TRANSITIONS[action]
     if ticket.state == target:
         return ticket  # idempotent retry

@@ -125,3 +125,11 @@ def test_ctrl_c_inside_a_duckdb_query_reads_as_an_interrupt() -> None:
     out = subprocess.run([sys.executable, "-c", INTERRUPTED_QUERY], capture_output=True,
                          text=True, timeout=120)
     assert out.stdout.split()[-1] == "True", (out.stdout, out.stderr)
+
+
+def test_a_period_that_is_not_a_date_is_one_clear_line(tmp_path: Path) -> None:
+    for command in (["indicators", "compute"], ["checkup", "--no-pdf"]):
+        out = run(*command, "--period", "2024-13-01", home=tmp_path / "h")
+        assert out.returncode == 1
+        assert "YYYY-MM-DD" in out.stderr and "不是日期" in out.stderr
+        assert "Traceback" not in out.stderr and "ValueError" not in out.stderr

@@ -45,6 +45,8 @@ async def test_register_load_and_browse(client: httpx.AsyncClient, tmp_path: Pat
     ]
     bad = await client.get("/api/v1/ingest/datasets/minzheng.test/quarantine")
     assert bad.json()[0]["reason_zh"] == "无法识别为日期" and bad.headers["x-total-count"] == "1"
+    never = await client.get("/api/v1/ingest/datasets/minzheng.nothing/quarantine")
+    assert never.status_code == 404 and never.json()["code"] == "ingest_dataset_not_loaded"
     lineage = (await client.get("/api/v1/catalog/datasets/minzheng.test/lineage")).json()
     layers = {(e["source_layer"], e["target_layer"]) for e in lineage}
     assert layers == {("source", "raw"), ("raw", "curated")} and len(lineage) == 4

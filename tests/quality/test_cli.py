@@ -59,6 +59,8 @@ def test_a_refused_move_and_a_report_without_its_subject_say_why(scanned: None) 
     ticket = _tickets()[0][0]
     r = CliRunner().invoke(cli_app, ["quality", "ticket", str(ticket), "reopen"])
     assert isinstance(r.exception, TicketStateError)  # main() prints it on one line
+    r = CliRunner().invoke(cli_app, ["quality", "ticket", str(ticket), "fix"])
+    assert isinstance(r.exception, InvalidInput) and "acknowledge" in r.exception.message_en
     r = CliRunner().invoke(cli_app, ["quality", "report"])
     assert isinstance(r.exception, InvalidInput)
     assert "--dataset" in r.exception.message_zh
