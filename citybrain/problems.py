@@ -49,21 +49,8 @@ def problem(
     detail_zh: str,
     instance: str,
     extra: dict[str, Any] | None = None,
-) -> JSONResponse:
-    body = _body(status, code, title, title_zh, detail, detail_zh, instance, extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
-
-
-def _body(
-    status: int,
-    code: str,
-    title: str,
-    title_zh: str,
-    detail: str,
-    detail_zh: str,
-    instance: str,
-    extra: dict[str, Any] | None,
 ) -> dict[str, Any]:
+    """The problem document (RFC 9457 members plus the Chinese texts and the request id)."""
     body: dict[str, Any] = {
         "type": f"https://citybrain.dev/problems/{code}",
         "title": title,
@@ -89,19 +76,18 @@ def _wants_page(request: Request) -> bool:
 
 def _answer(request: Request, status: int, **fields: Any) -> Response:
     """The problem as JSON, or as a console page for a browser on a console route."""
-    extra = fields.pop("extra", None)
+    body = problem(status, instance=request.url.path, **fields)
     if _wants_page(request):
         from citybrain.web.console import render
 
         try:
-            body = _body(status, instance=request.url.path, extra=None, **fields)
             page = render(request, "error.html", {"problem": body})
         except Exception:  # the layout itself failed: the JSON problem still tells what
             log.exception("error page could not be rendered for %s", request.url.path)
         else:
             page.status_code = status
             return page
-    return problem(status, instance=request.url.path, extra=extra, **fields)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
 async def _citybrain_error(request: Request, exc: Exception) -> Response:

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-
-from citybrain.app import create_app
-from citybrain.config import Settings
 
 pytestmark = pytest.mark.anyio
 
 HTML = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-
-
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield client
 
 
 async def test_a_browser_gets_a_console_page_in_its_language(client: httpx.AsyncClient) -> None:
