@@ -25,6 +25,7 @@ from citybrain.catalog.schemas import (
     LineageEdge,
     RegisterResult,
 )
+from citybrain.errors import UnknownChoice
 
 _GRADE_ORDER = {"general": 0, "important": 1, "core": 2}
 _ACCESS_BY_OPEN = {"unconditional": "PUBLIC", "conditional": "RESTRICTED", "none": "NON_PUBLIC"}
@@ -245,6 +246,9 @@ def search(
 ) -> tuple[list[CatalogDataset], int]:
     """Search entries by keyword (title, description, keywords, field names and labels),
     department, theme, security grade, sharing and opening type; returns (page, total)."""
+    theme = theme.upper() if theme else None  # SQLite's LIKE ignored case; PostgreSQL's does not
+    if theme and theme not in vocab.THEMES:
+        raise UnknownChoice("theme", "主题", theme, vocab.THEMES)
     query = select(CatalogDataset)
     if q:
         for word in q.lower().split():

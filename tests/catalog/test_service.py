@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from citybrain.catalog import service
 from citybrain.catalog.errors import DatasetNotFound, ManifestInvalid
 from citybrain.catalog.schemas import DatasetCreate, DatasetUpdate, LineageEdge
+from citybrain.errors import UnknownChoice
 from citybrain.store.ops import session_scope
 from citybrain.store.runtime import Stores
 
@@ -105,6 +106,9 @@ def test_search_by_keyword_department_theme_grade(stores: Stores, tiny_city: Pat
         )
         assert "jiaoyu.enrolment" in ids(service.search(s, theme="EDUC"))
         assert "scjg.company_register" not in ids(service.search(s, theme="EDUC"))
+        assert "jiaoyu.enrolment" in ids(service.search(s, theme="educ"))
+        with pytest.raises(UnknownChoice, match="EDUC"):  # names the themes, not "no results"
+            service.search(s, theme="EDUCATION")
         important = ids(service.search(s, grade="important"))
         assert "gongan.hukou" in important and "perception.devices" not in important
         assert "perception.devices" in ids(service.search(s, grade="general"))
