@@ -117,7 +117,7 @@ def register(root: typer.Typer) -> None:
                     session,
                     department=department,
                     state=state,
-                    active_only=not (all_states or state == "closed"),
+                    active_only=not (all_states or state),  # a named state is the filter
                 )
         finally:
             stores.close()

@@ -127,11 +127,10 @@ def _department_trend(points: list[dict[str, Any]]) -> list[tuple[str, float | N
 
 
 def dataset_titles(session: Session) -> dict[str, tuple[str, str]]:
-    """Catalog titles of the datasets, (Chinese, English): the English falls back to the
-    Chinese where the catalog has none."""
+    """Catalog titles of the datasets, (Chinese, English; empty where the catalog has none)."""
     from citybrain.catalog import service as catalog
 
-    return {d.id: (d.title, d.title_en or d.title)
+    return {d.id: (d.title, d.title_en)
             for d in catalog.list_datasets(session, include_withdrawn=True)}
 
 

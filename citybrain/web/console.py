@@ -59,7 +59,9 @@ def render(request: Request, template: str, context: dict[str, Any]) -> HTMLResp
     lang = pick_lang(request)
 
     def t(zh: str, en: str) -> str:
-        return en if lang == "en" else zh
+        """The text in the page's language; Chinese where no English was given (a catalog
+        entry or category without ``title_en`` / ``name_en``)."""
+        return (en or zh) if lang == "en" else zh
 
     settings: Settings = request.app.state.settings
     response = templates.TemplateResponse(

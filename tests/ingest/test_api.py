@@ -68,6 +68,9 @@ async def test_register_load_and_browse(client: httpx.AsyncClient, tmp_path: Pat
         response = await client.get(page)
         assert response.status_code == 200, page
     assert "测试数据" in (await client.get("/ingest")).text
+    # no English title in the catalog: the English pages show the Chinese one, not a blank
+    for page in ("/ingest?lang=en", "/catalog?lang=en", "/catalog/minzheng.test?lang=en"):
+        assert "测试数据" in (await client.get(page)).text, page
 
 
 async def test_errors_are_problems(client: httpx.AsyncClient) -> None:
